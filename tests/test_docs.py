@@ -1,0 +1,62 @@
+"The offline docs site builds, and its pages show what a reader needs, in a real (headless) browser."
+import functools, http.server, shutil, subprocess, sys, threading, time
+from pathlib import Path
+import pytest
+from readme import ROOT
+
+BIN = Path(sys.executable).parent
+
+@pytest.fixture(scope='module')
+def site(tmp_path_factory):
+    r = subprocess.run([BIN / 'autodo-docs', '--out', '_docs'], cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    docs = ROOT / '_docs'
+    pages = {p.stem for p in docs.glob('*.html')}
+    assert {p.stem for p in (ROOT / 'nbs').glob('*.ipynb')} <= pages, 'every notebook has a page'
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(docs))
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f'http://127.0.0.1:{server.server_address[1]}'
+    server.shutdown()
+
+@pytest.fixture(scope='module')
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    chromium, driver = shutil.which('chromium'), shutil.which('chromedriver')
+    assert chromium and driver, "Debian's chromium and chromium-driver are needed (.ci/run installs them)"
+    o = webdriver.ChromeOptions()
+    o.binary_location = chromium
+    for a in ('--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+              '--disable-component-update', '--disable-sync', '--window-size=1300,2000'): o.add_argument(a)
+    b = webdriver.Chrome(options=o, service=Service(driver))
+    yield b
+    b.quit()
+
+def wait_for(browser, script, timeout=30):
+    end = time.time() + timeout
+    while time.time() < end:
+        v = browser.execute_script(script)
+        if v: return v
+        time.sleep(0.25)
+    return browser.execute_script(script)
+
+LOADED_IMAGES = "return [...document.images].filter(i => i.complete && i.naturalWidth > 50).map(i => i.src.slice(0, 60))"
+
+def test_index_page_shows_the_figures(site, browser):
+    browser.get(site + '/index.html')
+    assert 'autodo' in browser.title
+    imgs = wait_for(browser, LOADED_IMAGES)
+    assert any('figures/policies.png' in s for s in imgs), imgs
+    assert 'Quick start' in browser.find_element('tag name', 'body').text
+
+def test_hypergrad_page_shows_signature_docstring_equations_and_figure(site, browser):
+    browser.get(site + '/04_hypergrad.html')
+    text = browser.find_element('tag name', 'body').text
+    assert 'Implicit hypergradients' in text
+    assert 'def hypergrad(' in text and 'train_loss:torch.Tensor' in text.replace(' ', '').replace(':torch', ':torch')
+    assert 'Implicit-function-theorem hypergradient' in text
+    n_math = wait_for(browser, "return document.querySelectorAll('mjx-container').length")
+    assert n_math > 10, n_math
+    assert 'echo: false' not in text and 'target="_blank"' not in text
+    assert any(s.startswith('data:image/png') for s in wait_for(browser, LOADED_IMAGES)), 'the Neumann convergence figure'
