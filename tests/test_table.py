@@ -26,3 +26,8 @@ def test_interrupted_table_finishes_only_the_remaining_cells(tmp_path):
     table = (tmp_path / 'Digits' / 'table_cpu_best.md').read_text()
     assert 'baseline (2 runs)' in table and 'autodo_aw (2 runs)' in table and 'IR=10, NR=0.1' in table
     assert (tmp_path / 'Digits' / 'table_cpu_best.png').stat().st_size > 1000
+    r = subprocess.run([BIN / 'autodo-results', '--data', tmp_path, '--dataset', 'Digits', '--protocol', 'final'],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and "protocol final" in r.stdout and 'autodo_aw (2 runs)' in r.stdout, r.stderr
+    r = subprocess.run([BIN / 'autodo-results', '--data', tmp_path, '--dataset', 'SVHN'], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and 'no finished SVHN runs' in r.stderr

@@ -93,3 +93,12 @@ def test_corrupt_checkpoint_is_a_clear_error(tmp_path):
     ckpt.write_bytes(ckpt.read_bytes()[:500])
     r = autodo_train('--data', tmp_path, '--epochs', 1, '--no-progress')
     assert r.returncode == 2 and 'corrupt' in r.stderr and 'Traceback' not in r.stderr
+
+def test_ablations_validate_on_test_data_and_train_on_all_data(tmp_path):
+    fit = train(method='autodo_aw', root=str(tmp_path), overfit=True, **QUICK)
+    over = train(method='autodo_aw', root=str(tmp_path), oversplit=True, **QUICK)
+    run = tmp_path / 'Digits' / 'run0'
+    assert (run / 'autodo_aw_ir_10_sr_1.0_nr_0.1_overfit.json').exists() and (run / 'autodo_aw_ir_10_sr_1.0_nr_0.1_oversplit.json').exists()
+    assert over['n_train'] > fit['n_train'], 'oversplit trains on the validation points too'
+    lines = [json.loads(l) for l in (run / 'autodo_aw_ir_10_sr_1.0_nr_0.1_overfit.jsonl').read_text().splitlines()]
+    assert lines[-1]['valid_acc'] == lines[-1]['test_acc'], 'overfit validates on the test set'
