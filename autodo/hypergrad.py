@@ -94,25 +94,23 @@ def validation_features(model:nn.Module, aug_model:AugmentModel|None, x:torch.Te
     with eval_mode(model): return model.features(aug_model.resample(x) if aug_model is not None else x)
 
 # %% ../nbs/04_hypergrad.ipynb #e0b590c1
-def hyper_step(model:nn.Module,  # with `features` and a linear `classifier` (theta)
+def hyper_step(model:nn.Module,  # with `features` and a linear `classifier` (its weight is theta)
                aug_model:AugmentModel|None,  # learned augmentation (SHA or SEP), or None
                loss_model:LossModel,  # loss weights and soft labels (mode NONE learns nothing)
                opt:SparseRMSprop,  # over `aug_model.params` and `loss_model.tables`, in that order
-               val_batch:tuple,  # `(x, y)`: clean validation images (or their `validation_features`) and labels
+               val_batch:tuple,  # `(x, y)`: clean validation images and labels
                train_batch:tuple,  # `(x, y, idx)`: train images, labels and their points' indices
                *,
-               val_features:bool=False,  # `val_batch[0]` holds `validation_features`, not images
                solver:str='neumann', iters:int=5, alpha:float=0.01) -> dict:
     "One AutoDO hyper-iteration: hypergradient for the train batch's hyperparameters, then a sparse RMSprop step"
     (xv, yv), (xt, yt, idx) = val_batch, train_batch
-    theta = list(model.classifier.parameters())
+    theta = [model.classifier.weight]
     with eval_mode(model):
         rows = ([aug_model.params.rows(idx)] if aug_model is not None else []) + loss_model.rows(idx)
         if not rows: raise ValueError("hyper_step has nothing to learn: give an augmentation model or a loss model other than NONE")
         x_aug = aug_model(xt, rows[0].value) if aug_model is not None else xt
         train_loss = loss_model(model.classifier(model.features(x_aug)), yt, rows[1:] if aug_model is not None else rows)
-        fv = xv if val_features else validation_features(model, aug_model, xv)
-        val_loss = F.cross_entropy(model.classifier(fv), yv)
+        val_loss = F.cross_entropy(model.classifier(validation_features(model, aug_model, xv)), yv)
         grads, stats = hypergrad(train_loss, val_loss, theta, [r.leaf for r in rows], solver=solver, iters=iters,
                                  alpha=alpha, return_stats=True)
     if stats['finite']: opt.step(rows, grads)

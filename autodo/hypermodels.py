@@ -7,6 +7,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+import pandas as pd
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -16,7 +18,7 @@ from kornia.geometry.transform import get_affine_matrix2d, warp_affine
 # %% auto #0
 __all__ = ['AFFINE_PARAMS', 'AFFINE_RANGES', 'K', 'LOSS_MODES', 'Rows', 'PerPoint', 'SparseRMSprop', 'logit', 'affine_values',
            'affine_matrix', 'AugmentModel', 'soft_label_init', 'LossModel', 'point_weights', 'kl_soft',
-           'hyper_bytes_per_point']
+           'hyper_bytes_per_point', 'learned_frame', 'within_label_auroc', 'learned_stats']
 
 # %% ../nbs/03_hypermodels.ipynb #04b63b5b
 @dataclass
@@ -49,9 +51,12 @@ class PerPoint(nn.Module):
 # %% ../nbs/03_hypermodels.ipynb #aee4e5aa
 class SparseRMSprop:
     "RMSprop over the touched rows of `PerPoint` tables, equal to dense RMSprop on them; skipped steps are counted"
-    def __init__(self, tables:list[PerPoint], lr:float=0.05, alpha:float=0.99, eps:float=1e-8):
+    def __init__(self, tables:list[PerPoint], lr:float=0.05, alpha:float=0.99, eps:float=1e-8,
+                 row_norm:list[bool]|None=None):  # per table: one running square per row instead of one per logit
         self.tables, self.lr, self.alpha, self.eps = list(tables), lr, alpha, eps
-        self.square_avg = [torch.zeros_like(t.table) for t in self.tables]
+        self.row_norm = list(row_norm) if row_norm is not None else [False] * len(self.tables)
+        self.square_avg = [torch.zeros(len(t.table), 1 if r else t.table.shape[1], device=t.table.device)
+                           for t, r in zip(self.tables, self.row_norm)]
         self.last = [torch.zeros(len(t.table), dtype=torch.long, device=t.table.device) for t in self.tables]
         self.steps, self.skipped = 0, 0
 
@@ -59,9 +64,10 @@ class SparseRMSprop:
     def step(self, rows:list[Rows], grads:list[torch.Tensor]):
         "One RMSprop step on `rows[j]` of `tables[j]` with gradients `grads[j]` (shaped like `rows[j].leaf`)"
         self.steps += 1
-        for t, sq, last, r, g in zip(self.tables, self.square_avg, self.last, rows, grads):
+        for t, sq, last, row, r, g in zip(self.tables, self.square_avg, self.last, self.row_norm, rows, grads):
             decay = self.alpha ** (self.steps - last[r.idx]).to(sq.dtype)
-            v = sq[r.idx] * decay[:, None] + (1 - self.alpha) * g * g
+            g2 = (g * g).mean(1, keepdim=True) if row else g * g
+            v = sq[r.idx] * decay[:, None] + (1 - self.alpha) * g2
             sq[r.idx], last[r.idx] = v, self.steps
             t.table[r.idx] -= self.lr * g / (v.sqrt() + self.eps)
 
@@ -148,7 +154,7 @@ class LossModel(nn.Module):
                  eps:float=0.05):  # label smoothing of the soft labels' start
         super().__init__()
         if mode not in LOSS_MODES: raise ValueError(f"mode={mode!r} is unknown; use one of {', '.join(LOSS_MODES)}")
-        self.mode, self.num_classes, self.symmetric = mode, num_classes, symmetric
+        self.mode, self.num_classes, self.symmetric, self.eps = mode, num_classes, symmetric, eps
         self.weights = PerPoint(torch.zeros(1), n) if mode in ('WGHT', 'BOTH') else None
         if mode in ('SOFT', 'BOTH'):
             if targets is None or len(targets) != n: raise ValueError(f"mode={mode!r} needs targets: the {n} train labels")
@@ -188,3 +194,63 @@ def hyper_bytes_per_point(tables:list[PerPoint], opt:SparseRMSprop|None=None) ->
     total = sum(t.table.numel() * t.table.element_size() for t in tables)
     if opt is not None: total += sum(s.numel() * s.element_size() for s in opt.square_avg + opt.last)
     return total / n
+
+# %% ../nbs/03_hypermodels.ipynb #e4f90739
+def learned_frame(idx:torch.Tensor,  # train points
+                  labels:torch.Tensor,  # given (possibly noisy) labels of the whole train set
+                  clean_labels:torch.Tensor,  # true labels of the whole train set
+                  aug_model:AugmentModel|None=None, loss_model:LossModel|None=None) -> pd.DataFrame:
+    "One row per point of `idx`: labels, noise, and what its weight, soft label and augmentation learned"
+    idx = idx.cpu()
+    y, c = labels[idx].cpu(), clean_labels[idx].cpu()
+    df = pd.DataFrame(dict(point=idx.numpy(), label=y.numpy(), clean=c.numpy(), noisy=(y != c).numpy()))
+    lm = loss_model
+    if lm is not None and lm.weights is not None: df['weight'] = point_weights(lm.weights.table[idx, 0].cpu()).numpy()
+    if lm is not None and lm.soft is not None:
+        s, s0, r = lm.soft.table[idx].cpu(), soft_label_init(y, lm.num_classes, lm.eps), torch.arange(len(idx))
+        p, p0 = s.softmax(1), s0.softmax(1)
+        df['p_label'], df['p_clean'], df['p_clean_change'] = p[r, y].numpy(), p[r, c].numpy(), (p[r, c] - p0[r, c]).numpy()
+        df['clean_gain'], df['soft_argmax'] = ((s[r, c] - s[r, y]) - (s0[r, c] - s0[r, y])).numpy(), s.argmax(1).numpy()
+    if aug_model is not None:
+        lam = torch.sigmoid(aug_model.params.table[torch.zeros_like(idx) if aug_model.params.shared else idx].cpu())
+        for k, name in enumerate(AFFINE_PARAMS): df[f'p_{name}'], df[f'm_{name}'] = lam[:, k].numpy(), lam[:, K + k].numpy()
+    return df
+
+# %% ../nbs/03_hypermodels.ipynb #59a08647
+def within_label_auroc(positive:np.ndarray,  # bool per point, e.g. noisy
+                       score:np.ndarray,  # higher should mean positive
+                       labels:np.ndarray) -> float:
+    "AUROC over (positive, negative) pairs of the same label only: the per-label AUROCs pooled by their number of pairs"
+    from sklearn.metrics import roc_auc_score
+    num = pairs = 0.
+    for l in np.unique(labels):
+        m = labels == l
+        n_pos, n_neg = positive[m].sum(), (~positive[m]).sum()
+        if n_pos and n_neg: num, pairs = num + roc_auc_score(positive[m], score[m]) * n_pos * n_neg, pairs + n_pos * n_neg
+    return float(num / pairs) if pairs else float('nan')
+
+# %% ../nbs/03_hypermodels.ipynb #7a4e7508
+def _per_class(s:pd.Series, num_classes:int) -> list:
+    return [None if pd.isna(v) else round(float(v), 6) for v in s.reindex(range(num_classes))]
+
+def learned_stats(df:pd.DataFrame,  # from `learned_frame`
+                  num_classes:int) -> dict:
+    "Diagnostics of learned weights, soft labels and augmentation that cannot mislead (see above)"
+    from sklearn.metrics import roc_auc_score
+    out, noisy, by_label = {}, df.noisy.to_numpy(), df.groupby('label')
+    if 'weight' in df:
+        w = df.weight.to_numpy()
+        out.update(weight_mean_clean=float(w[~noisy].mean()) if (~noisy).any() else None,
+                   weight_mean_noisy=float(w[noisy].mean()) if noisy.any() else None,
+                   weight_mean_per_class=_per_class(by_label.weight.mean(), num_classes))
+        if 0 < noisy.sum() < len(df):
+            out['weight_auroc_noisy'] = float(roc_auc_score(noisy, -w))
+            out['weight_auroc_noisy_within_label'] = within_label_auroc(noisy, -w, df.label.to_numpy())
+    if 'p_clean' in df and noisy.any():
+        n = df[df.noisy]
+        out.update(soft_label_clean_share=float((n.soft_argmax == n.clean).mean()),
+                   soft_clean_prob_change=float(n.p_clean_change.mean()), soft_clean_gain_share=float((n.clean_gain > 0).mean()))
+    if f'p_{AFFINE_PARAMS[0]}' in df:
+        out['aug_prob_per_class'] = _per_class(df[[f'p_{n}' for n in AFFINE_PARAMS]].mean(1).groupby(df.label).mean(), num_classes)
+        out['aug_magnitude_per_class'] = _per_class(df[[f'm_{n}' for n in AFFINE_PARAMS]].mean(1).groupby(df.label).mean(), num_classes)
+    return out
