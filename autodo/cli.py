@@ -4,10 +4,11 @@
 
 # %% ../nbs/09_cli.ipynb #86d6b3db
 from __future__ import annotations
-import argparse, json, sys
+import argparse, json, sys, warnings
 
 from .data import DATASETS, DatasetFilesMissing
 from .train import METHODS, Config, make_config, method_for, train, ConfigError
+from .results import RESULT_COLUMNS
 
 # %% auto #0
 __all__ = ['train_parser', 'config_from_args', 'train_cli']
@@ -33,6 +34,11 @@ def train_parser() -> argparse.ArgumentParser:
     a('--hyper-iters', type=int, help='Hessian-vector products per hypergradient (default: 5)')
     a('--hyper-alpha', type=float, help='Neumann series step alpha (default: 0.01)')
     a('--solver', choices=['neumann', 'cg', 'identity'], help='inverse-Hessian solver (default: neumann, the paper\'s)')
+    a('--soft-norm', choices=['logit', 'row'], help="RMSprop normalisation of the soft labels: per logit (the paper's, default) or per row")
+    a('--base-augment', action=argparse.BooleanOptionalAction,
+      help="RandSubAugment in front of the learned warp (default: the scale's preset: on for paper, off for cpu)")
+    a('--valid-transform', choices=['train', 'test'], help="transform of the hyper-steps' validation batches (default: train, the original's)")
+    a('--eval-every', type=int, help="evaluate every k epochs and after the last (default: the scale's preset; 0: automatic)")
     a('--policy-tables-of', help='use this dataset\'s published FAA/DADA tables (for datasets without, e.g. SVHN for Digits)')
     a('--overfit', action='store_true', help='ablation: estimate hyperparameters on the test data')
     a('--oversplit', action='store_true', help='ablation: train on all data, validation points included')
@@ -65,6 +71,8 @@ def config_from_args(args:argparse.Namespace) -> Config:
     return make_config(args.dataset, method, args.scale, ir=args.imbalance_ratio, sr=args.subsample_ratio, nr=args.noise_ratio,
                        run=_run_number(args.run), root=args.data, epochs=args.epochs, hyper_start=args.hyper_start,
                        hyper_iters=args.hyper_iters, hyper_alpha=args.hyper_alpha, solver=args.solver, overfit=args.overfit,
+                       soft_norm=args.soft_norm, base_augment=args.base_augment, valid_transform=args.valid_transform,
+                       eval_every=args.eval_every,
                        policy_tables_of=args.policy_tables_of, tag=args.tag,
                        oversplit=args.oversplit, device=device, workers=args.workers, seed=args.seed,
                        progress=not args.no_progress)
@@ -74,15 +82,17 @@ def _fail(prog:str, msg:str, code:int=2):
     print(f'{prog}: error: {msg}', file=sys.stderr)
     sys.exit(code)
 
+def _warn(message, category, *args, **kwargs): print(f'autodo-train: warning: {message}', file=sys.stderr)
+
 def train_cli(argv:list[str]|None=None):
     "Console script `autodo-train`: train or resume one run and print its results"
     args = train_parser().parse_args(argv)
     try:
         cfg = config_from_args(args)
-        res = train(cfg)
+        with warnings.catch_warnings():
+            warnings.showwarning = _warn
+            res = train(cfg)
     except (ValueError, FileNotFoundError) as e: _fail('autodo-train', str(e))
     except KeyboardInterrupt: _fail('autodo-train', 'interrupted; run the same command again to resume from the last checkpoint', 130)
-    keep = ('test_error_best', 'test_error_final', 'test_error_at_best_valid', 'minority_test_acc', 'weight_auroc_noisy',
-            'soft_label_clean_share', 'wall_time_s')
     print(json.dumps(dict(dataset=cfg.dataset, method=cfg.method, ir=cfg.ir, nr=cfg.nr, run=cfg.run, scale=cfg.scale,
-                          results=str(cfg.run_dir / f'{cfg.name}.json'), **{k: res[k] for k in keep if k in res}), indent=1))
+                          results=str(cfg.run_dir / f'{cfg.name}.json'), **{k: res[k] for k in RESULT_COLUMNS if k in res}), indent=1))

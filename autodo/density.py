@@ -12,10 +12,10 @@ import pandas as pd
 import torch
 
 from .train import Config, Run, CheckpointError
-from .hypermodels import point_weights, AFFINE_PARAMS, AFFINE_RANGES, K
+from .hypermodels import AFFINE_PARAMS, learned_stats
 
 # %% auto #0
-__all__ = ['load_run', 'find_results', 'test_predictions', 'tsne', 'density_figure', 'learned_frame', 'learned_figure',
+__all__ = ['load_run', 'find_results', 'test_predictions', 'tsne', 'density_figure', 'point_frame', 'learned_figure',
            'density_figures', 'density_cli']
 
 # %% ../nbs/08_density.ipynb #b5164370
@@ -76,48 +76,42 @@ def density_figure(runs:dict,  # label -> finished `Run`
     return fig
 
 # %% ../nbs/08_density.ipynb #ff8b02de
-def learned_frame(run:Run) -> pd.DataFrame:
-    "One row per train point: its labels, noise, majority/minority group and learned hyperparameters"
-    tr, sp, C = run.split.train_idx, run.split, run.info.num_classes
-    df = pd.DataFrame(dict(point=tr.numpy(), label=sp.targets[tr].numpy(), clean=sp.clean_targets[tr].numpy(),
-                           noisy=sp.noisy_mask[tr].numpy()))
+def point_frame(run:Run) -> pd.DataFrame:
+    "`Run.point_frame` with majority/minority group (by clean label) and noise as readable columns, for plots"
+    df, C = run.point_frame(), run.info.num_classes
     df['group'] = np.where(df.clean >= C // 2, 'minority', 'majority')
     df['noise'] = np.where(df.noisy, 'noisy label', 'clean label')
-    lm, aug = run.loss_model, run.aug_model
-    if lm.weights is not None: df['weight'] = point_weights(lm.weights.table[tr, 0]).numpy()
-    if lm.soft is not None:
-        p = lm.soft.table[tr].softmax(1)
-        df['p_given'], df['p_clean'] = p[torch.arange(len(tr)), sp.targets[tr]].numpy(), p[torch.arange(len(tr)), sp.clean_targets[tr]].numpy()
-    if aug is not None:
-        lam = aug.params.table[torch.zeros_like(tr) if aug.params.shared else tr]
-        mags = torch.sigmoid(lam[:, K:]) * torch.tensor(AFFINE_RANGES)
-        for k, name in enumerate(AFFINE_PARAMS):
-            df[f'p_{name}'], df[f'm_{name}'] = torch.sigmoid(lam[:, k]).numpy(), mags[:, k].numpy()
     return df
 
 # %% ../nbs/08_density.ipynb #89b3f85c
-def learned_figure(df:pd.DataFrame, title:str=''):
-    "Densities of learned loss weights (clean vs noisy, majority vs minority), soft labels and augmentation magnitudes"
+def learned_figure(df:pd.DataFrame,  # from `point_frame`
+                   num_classes:int, title:str=''):
+    "Learned loss weights (by label, clean vs noisy; majority vs minority), soft labels of noisy points, augmentation per class"
     import matplotlib.pyplot as plt, seaborn as sns
-    panels = [p for p, col in [('weights_noise', 'weight'), ('weights_group', 'weight'), ('soft', 'p_clean'),
-                               ('aug', 'm_rotate')] if col in df]
+    panels = [p for p, col in [('weights_label', 'weight'), ('weights_group', 'weight'), ('soft', 'p_clean'),
+                               ('aug', f'p_{AFFINE_PARAMS[0]}')] if col in df]
     if not panels: raise ValueError('this run learned no hyperparameters: pick an AutoDO method (autodo_a, autodo_aw, autodo_aws)')
-    fig, axs = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.2), squeeze=False)
-    kde = lambda **kw: sns.kdeplot(df, common_norm=False, fill=True, alpha=0.3, warn_singular=False, **kw)
+    s = learned_stats(df, num_classes)
+    fig, axs = plt.subplots(1, len(panels), figsize=(4.4 * len(panels), 3.4), squeeze=False)
     for ax, p in zip(axs[0], panels):
-        if p == 'weights_noise': kde(x='weight', hue='noise', ax=ax); ax.set_title('loss weights: clean vs noisy labels', fontsize=9)
-        if p == 'weights_group': kde(x='weight', hue='group', ax=ax); ax.set_title('loss weights: majority vs minority', fontsize=9)
+        if p == 'weights_label':
+            sns.boxplot(df, x='label', y='weight', hue='noise', ax=ax, fliersize=1, hue_order=['clean label', 'noisy label'])
+            ax.set_title(f"loss weights by label; AUROC noisy: {s.get('weight_auroc_noisy', np.nan):.2f} pooled, "
+                         f"{s.get('weight_auroc_noisy_within_label', np.nan):.2f} within label", fontsize=8)
+        if p == 'weights_group':
+            sns.kdeplot(df, x='weight', hue='group', common_norm=False, fill=True, alpha=0.3, warn_singular=False, ax=ax)
+            ax.set_title('loss weights: majority vs minority (clean class)', fontsize=9)
         if p == 'soft':
-            noisy = df[df.noisy].melt(value_vars=['p_given', 'p_clean'], var_name='soft label mass on', value_name='probability')
-            sns.histplot(noisy, x='probability', hue='soft label mass on', bins=20, ax=ax, element='step')
-            ax.set_title('soft labels of noisy points', fontsize=9)
+            sns.histplot(df[df.noisy], x='p_clean_change', bins=20, ax=ax, element='step')
+            ax.axvline(0, color='grey', ls=':', lw=1); ax.set_xlabel('change of the clean class probability')
+            ax.set_title(f"soft labels of noisy points: clean class gained for {s['soft_clean_gain_share']:.0%},\n"
+                         f"is the argmax for {s['soft_label_clean_share']:.0%}", fontsize=8)
         if p == 'aug':
-            m = df.melt(id_vars='group', value_vars=[f'm_{n}' for n in AFFINE_PARAMS], var_name='parameter', value_name='magnitude')
-            m['parameter'] = m.parameter.str[2:]
-            m['magnitude'] /= m.parameter.map(dict(zip(AFFINE_PARAMS, AFFINE_RANGES)))
-            sns.boxplot(m, x='parameter', y='magnitude', hue='group', ax=ax, fliersize=1)
-            ax.set_ylabel('magnitude / range'); ax.tick_params(axis='x', rotation=45, labelsize=7)
-            ax.set_title('augmentation magnitudes', fontsize=9)
+            ax.plot(range(num_classes), s['aug_prob_per_class'], 'o-', label='probability')
+            ax.plot(range(num_classes), s['aug_magnitude_per_class'], 's-', label='magnitude / range')
+            ax.axhline(0.2, color='C0', ls=':', lw=1); ax.axhline(0.5, color='C1', ls=':', lw=1)  # the start
+            ax.set_xlabel('label'); ax.set_ylim(0, 1); ax.legend(fontsize=7)
+            ax.set_title('learned augmentation per label class (dotted: start)', fontsize=9)
     if title: fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
@@ -130,7 +124,8 @@ def density_figures(root, dataset:str, ir:int, nr:float, run:int=0, out=None, ma
     runs = {m: load_run(find_results(root, dataset, m, ir, nr, run)) for m in ('baseline', second, 'autodo_aws')}
     what = f'{dataset} IR={ir} NR={nr} run{run}, {scale} scale'
     figs = dict(density=density_figure(runs, what, max_points),
-                learned=learned_figure(learned_frame(runs['autodo_aws']), f'what AutoDO lambda^(A,W,S) learned: {what}'))
+                learned=learned_figure(point_frame(runs['autodo_aws']), runs['autodo_aws'].info.num_classes,
+                                        f'what AutoDO lambda^(A,W,S) learned: {what}'))
     if out is not None:
         Path(out).mkdir(parents=True, exist_ok=True)
         for k, f in figs.items(): f.savefig(Path(out) / f'{k}_{dataset}_ir_{ir}_nr_{nr}_{scale}.png', dpi=110, metadata={'Software': None})

@@ -251,6 +251,6 @@ def learned_stats(df:pd.DataFrame,  # from `learned_frame`
         out.update(soft_label_clean_share=float((n.soft_argmax == n.clean).mean()),
                    soft_clean_prob_change=float(n.p_clean_change.mean()), soft_clean_gain_share=float((n.clean_gain > 0).mean()))
     if f'p_{AFFINE_PARAMS[0]}' in df:
-        out['aug_prob_per_class'] = _per_class(df[[f'p_{n}' for n in AFFINE_PARAMS]].mean(1).groupby(df.label).mean(), num_classes)
-        out['aug_magnitude_per_class'] = _per_class(df[[f'm_{n}' for n in AFFINE_PARAMS]].mean(1).groupby(df.label).mean(), num_classes)
+        out['aug_prob_per_class'] = _per_class(df[[f'p_{n}' for n in AFFINE_PARAMS]].mean(axis=1).groupby(df.label).mean(), num_classes)
+        out['aug_magnitude_per_class'] = _per_class(df[[f'm_{n}' for n in AFFINE_PARAMS]].mean(axis=1).groupby(df.label).mean(), num_classes)
     return out

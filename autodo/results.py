@@ -14,8 +14,8 @@ import pandas as pd
 from .train import METHODS
 
 # %% auto #0
-__all__ = ['CURVES', 'RESULT_COLUMNS', 'PROTOCOLS', 'load_history', 'plot_learning_curves', 'collect_results', 'summarize',
-           'paper_results', 'table_layout', 'render_table', 'results_cli']
+__all__ = ['CURVES', 'DIAGNOSTICS', 'RESULT_COLUMNS', 'PROTOCOLS', 'load_history', 'plot_learning_curves', 'collect_results',
+           'summarize', 'paper_results', 'table_layout', 'render_table', 'diagnostics_layout', 'results_cli']
 
 # %% ../nbs/07_results.ipynb #0b349c77
 def load_history(path) -> pd.DataFrame:
@@ -33,7 +33,7 @@ def plot_learning_curves(histories:dict,  # label -> DataFrame of `load_history`
     fig, axs = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 3.2))
     for ax, (k, name) in zip(np.atleast_1d(axs), keys.items()):
         for label, h in histories.items():
-            if k in h: ax.plot(h['epoch'], h[k], label=label, lw=1.3)
+            if k in h: ax.plot(*h[['epoch', k]].dropna().values.T, label=label, lw=1.3)  # evaluated epochs only
         if hyper_start is not None: ax.axvline(hyper_start, color='grey', ls=':', lw=1)
         ax.set_xlabel('epoch'); ax.set_title(name, fontsize=10); ax.grid(alpha=0.3)
     np.atleast_1d(axs)[0].legend(fontsize=8)
@@ -42,8 +42,10 @@ def plot_learning_curves(histories:dict,  # label -> DataFrame of `load_history`
     return fig
 
 # %% ../nbs/07_results.ipynb #1d63b8b3
-RESULT_COLUMNS = ['test_error_best', 'test_error_final', 'test_error_at_best_valid', 'minority_test_acc',
-                  'weight_auroc_noisy', 'soft_label_clean_share', 'wall_time_s']
+DIAGNOSTICS = ['weight_auroc_noisy', 'weight_auroc_noisy_within_label', 'weight_mean_clean', 'weight_mean_noisy',
+               'soft_label_clean_share', 'soft_clean_gain_share', 'soft_clean_prob_change', 'hyper_steps_skipped']
+RESULT_COLUMNS = ['test_error_best', 'test_error_final', 'test_error_at_best_valid', 'minority_test_acc', *DIAGNOSTICS,
+                  'hyper_movement_budget', 'wall_time_s']
 
 def collect_results(root) -> pd.DataFrame:
     "One row per finished run under `root` (`{root}/{dataset}/run{N}/*.json`)"
@@ -53,17 +55,17 @@ def collect_results(root) -> pd.DataFrame:
         c = r.get('config')
         if c is None or r.get('epochs_run') != c['epochs']: continue
         rows.append(dict(dataset=c['dataset'], scale=c['scale'], model=c['model'], ir=c['ir'], sr=c['sr'], nr=c['nr'],
-                         method=c['method'], overfit=c['overfit'], oversplit=c['oversplit'], run=c['run'], epochs=c['epochs'],
-                         **{k: r.get(k, np.nan) for k in RESULT_COLUMNS}))
-    return pd.DataFrame(rows, columns=['dataset', 'scale', 'model', 'ir', 'sr', 'nr', 'method', 'overfit', 'oversplit', 'run',
+                         method=c['method'], tag=c.get('tag', ''), overfit=c['overfit'], oversplit=c['oversplit'], run=c['run'],
+                         epochs=c['epochs'], **{k: r.get(k, np.nan) for k in RESULT_COLUMNS}))
+    return pd.DataFrame(rows, columns=['dataset', 'scale', 'model', 'ir', 'sr', 'nr', 'method', 'tag', 'overfit', 'oversplit', 'run',
                                        'epochs', *RESULT_COLUMNS])
 
 # %% ../nbs/07_results.ipynb #ce1d3142
 PROTOCOLS = {'best': 'test_error_best', 'final': 'test_error_final', 'valid': 'test_error_at_best_valid'}
 
 def summarize(df:pd.DataFrame, metric:str='test_error_best') -> pd.DataFrame:
-    "Mean, standard deviation and number of runs of `metric` per (dataset, scale, IR, SR, NR, method, ablations)"
-    keys = ['dataset', 'scale', 'ir', 'sr', 'nr', 'method', 'overfit', 'oversplit']
+    "Mean, standard deviation and number of runs of `metric` per (dataset, scale, IR, SR, NR, method, tag, ablations)"
+    keys = ['dataset', 'scale', 'ir', 'sr', 'nr', 'method', 'tag', 'overfit', 'oversplit']
     g = df.groupby(keys)[metric]
     return pd.DataFrame({'mean': g.mean(), 'std': g.std(ddof=1).fillna(0.), 'runs': g.count()}).reset_index()
 
@@ -80,6 +82,7 @@ def _cell(mean, std, bold, fmt):
 def table_layout(summary:pd.DataFrame, dataset:str, *, with_paper:bool=True, fmt:str='.1f') -> pd.DataFrame:
     "The paper's layout of `summarize` output for `dataset`: methods x IR-NR columns (strings, best in bold)"
     s = summary[(summary.dataset == dataset) & ~summary.overfit & ~summary.oversplit]
+    s = s.assign(method=s.method + s.tag.map(lambda t: f'[{t}]' if t else ''))
     paper = paper_results().query('dataset == @dataset')
     methods = [m for m in METHODS if m in set(s.method)] + sorted(set(s.method) - set(METHODS))
     out = {}
@@ -118,6 +121,21 @@ def render_table(layout:pd.DataFrame, title:str, out_stem=None) -> dict:
         Path(f'{out_stem}.md').write_text(md); Path(f'{out_stem}.html').write_text(html)
         fig.savefig(f'{out_stem}.png', dpi=120, bbox_inches='tight', metadata={'Software': None})
     return dict(markdown=md, html=html, figure=fig)
+
+# %% ../nbs/07_results.ipynb #817a1db0
+def diagnostics_layout(df:pd.DataFrame,  # from `collect_results`
+                       dataset:str, ir:int, nr:float, fmt:str='.2f') -> pd.DataFrame:
+    "Mean ± std over runs of the `DIAGNOSTICS` of each learning method in one IR-NR column"
+    d = df[(df.dataset == dataset) & (df.ir == ir) & np.isclose(df.nr, nr) & ~df.overfit & ~df.oversplit]
+    d = d.assign(method=d.method + d.tag.map(lambda t: f'[{t}]' if t else ''))
+    cols = [c for c in DIAGNOSTICS if d[c].notna().any()]
+    d = d[d[cols].notna().any(axis=1)]
+    g = d.groupby('method', sort=False)[cols]
+    mean, std = g.mean(), g.std(ddof=1).fillna(0.)
+    cell = lambda m, s: '' if pd.isna(m) else f'{m:{fmt}} ± {s:{fmt}}'
+    out = pd.DataFrame({c: [cell(mean.loc[m, c], std.loc[m, c]) for m in mean.index] for c in cols}, index=mean.index)
+    order = [m for m in METHODS if m in out.index] + sorted(set(out.index) - set(METHODS))
+    return out.loc[order]
 
 # %% ../nbs/07_results.ipynb #eb33e868
 def results_cli(argv=None):

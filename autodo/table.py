@@ -139,11 +139,13 @@ def table_cli(argv=None):
     p.add_argument('--protocol', choices=list(PROTOCOLS), default='best', help='table protocol (default: best, the paper\'s)')
     p.add_argument('--epochs', type=int); p.add_argument('--hyper-start', type=int)
     p.add_argument('--policy-tables-of', help="FAA/DADA tables to borrow for datasets without (e.g. SVHN for Digits)")
+    p.add_argument('--soft-norm', choices=['logit', 'row'], help="soft labels' RMSprop normalisation (default: logit, the paper's)")
+    p.add_argument('--tag', help='suffix of every cell\'s output names: a variant kept apart as its own table rows, method[tag]')
     a = p.parse_args(argv)
     try:
         res = run_table(a.dataset, a.methods, [_column(c) for c in a.columns], a.runs, a.data, a.scale, a.workers, a.protocol,
                         log=lambda m: print(m, flush=True), epochs=a.epochs, hyper_start=a.hyper_start,
-                        policy_tables_of=a.policy_tables_of)
+                        policy_tables_of=a.policy_tables_of, soft_norm=a.soft_norm, tag=a.tag)
     except (ValueError, FileNotFoundError, RuntimeError) as e:
         print(f'autodo-table: error: {e}', file=sys.stderr); sys.exit(2)
     except KeyboardInterrupt:

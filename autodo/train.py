@@ -4,26 +4,28 @@
 
 # %% ../nbs/06_train.ipynb #961e7637
 from __future__ import annotations
-import dataclasses, json, math, os, resource, time
+import dataclasses, json, math, numbers, os, resource, time, warnings
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from fastcore.basics import patch
 
 from .data import get_info, load_dataset, IndexedDataset
-from .bias import load_or_make_split, split_path, atomic_write
+from .bias import load_or_make_split, split_path, atomic_write, stratified_valid
 from .policies import policy_for, dataset_transforms, load_policy_tables, DATASET_FAMILY
-from .hypermodels import AugmentModel, LossModel, SparseRMSprop, point_weights
-from .hypergrad import hyper_step, validation_features, SOLVERS
+from .hypermodels import AugmentModel, LossModel, SparseRMSprop, learned_frame, learned_stats
+from .hypergrad import hyper_step, SOLVERS
 from .models import create_model
 
 # %% auto #0
 __all__ = ['METHODS', 'PAPER', 'CPU', 'ConfigError', 'check_switches', 'method_switches', 'method_for', 'Config', 'default_root',
-           'run_policy', 'make_config', 'warmup_cosine', 'batches', 'CheckpointError', 'Run', 'train']
+           'run_policy', 'check_settings', 'make_config', 'warmup_cosine', 'batches', 'CheckpointError', 'Run',
+           'HyperStepError', 'ShortRunWarning', 'movement_budget', 'soft_label_gap', 'train']
 
 # %% ../nbs/06_train.ipynb #ef4b9c8c
 METHODS = {'baseline': ('NONE', 'NONE', 'NONE'), 'raa': ('RAND', 'NONE', 'NONE'), 'faa': ('AUTO', 'NONE', 'NONE'),
@@ -59,16 +61,18 @@ def method_for(aug_model:str, los_model:str, hyper_opt:str) -> str:
                 f'{aug_model}_{los_model}_{hyper_opt}'.lower())
 
 # %% ../nbs/06_train.ipynb #ff30b5ef
-_COMMON = dict(epochs=200, warmup_epochs=5, momentum=0.9, weight_decay=1e-4, hyper_iters=5, hyper_alpha=0.01)
+_COMMON = dict(epochs=200, warmup_epochs=5, momentum=0.9, weight_decay=1e-4, hyper_iters=5, hyper_alpha=0.01, hyper_lr=0.05,
+               hyper_start=50)
+_PAPER_RUN = dict(base_augment=True, valid_transform='train', eval_every=1)
 PAPER = {
-    'MNIST': dict(_COMMON, model='resnet18', lr=0.05, batch_size=32, hyper_batch_size=256, hyper_lr=0.05, hyper_start=50, upsample=4),
-    'CIFAR10': dict(_COMMON, model='wrn28_10', lr=0.1, batch_size=256, hyper_batch_size=256, hyper_lr=0.05, hyper_start=50, upsample=4),
-    'SVHN': dict(_COMMON, model='wrn28_10', lr=0.005, batch_size=256, hyper_batch_size=256, hyper_lr=0.05, hyper_start=50, upsample=4),
-    'ImageNet': dict(_COMMON, model='resnet18_imagenet', lr=0.1, batch_size=256, hyper_batch_size=128, hyper_lr=0.01,
+    'MNIST': dict(_COMMON, **_PAPER_RUN, model='resnet18', lr=0.05, batch_size=32, hyper_batch_size=256, upsample=4),
+    'CIFAR10': dict(_COMMON, **_PAPER_RUN, model='wrn28_10', lr=0.1, batch_size=256, hyper_batch_size=256, upsample=4),
+    'SVHN': dict(_COMMON, **_PAPER_RUN, model='wrn28_10', lr=0.005, batch_size=256, hyper_batch_size=256, upsample=4),
+    'ImageNet': dict(_COMMON, **_PAPER_RUN, model='resnet18_imagenet', lr=0.1, batch_size=256, hyper_batch_size=128, hyper_lr=0.01,
                      hyper_start=100, upsample=1)}
 PAPER['CIFAR100'] = PAPER['CIFAR10']
-CPU = dict(_COMMON, model='cnn', epochs=30, warmup_epochs=2, lr=0.05, batch_size=32, hyper_batch_size=64, hyper_lr=0.05,
-           hyper_start=10, upsample=1)
+CPU = dict(_COMMON, model='cnn', lr=0.05, batch_size=32, hyper_batch_size=64, upsample=1, base_augment=False,
+           valid_transform='train', eval_every=0)
 
 # %% ../nbs/06_train.ipynb #c216d7af
 @dataclass
@@ -84,18 +88,23 @@ class Config:
     data:str|None = None  # where the dataset files are (default: root)
     scale:str = 'cpu'  # 'paper' or 'cpu': which preset filled the rest
     model:str = 'cnn'
-    epochs:int = 30
-    warmup_epochs:int = 2
+    epochs:int = 200
+    warmup_epochs:int = 5  # per-batch linear warm-up of both learning rates (the hyper one over the first hyper epochs)
     lr:float = 0.05
     momentum:float = 0.9
     weight_decay:float = 1e-4
     batch_size:int = 32
     hyper_batch_size:int = 64
     hyper_lr:float = 0.05
-    hyper_start:int = 10  # hyper-steps run in epochs after this many (the paper: 50)
+    hyper_start:int = 50  # hyper-steps run in the epochs after this one (the paper: 50)
     hyper_iters:int = 5
     hyper_alpha:float = 0.01
     solver:str = 'neumann'
+    soft_norm:str = 'logit'  # RMSprop normalisation of the soft labels: 'logit' (the paper's) or 'row'
+    base_augment:bool = False  # RandSubAugment in front of the learned warp (SHA, SEP), as the paper does
+    valid_transform:str = 'train'  # transform of the hyper-steps' validation batches: 'train' (the original's) or 'test'
+    eval_every:int = 0  # evaluate test and validation every k epochs and after the last; 0: automatic (see above)
+    select_size:int = 5000  # validation points evaluated for model selection (a fixed stratified subset of a larger set)
     policy_tables_of:str|None = None  # borrow this dataset's FAA/DADA tables (for datasets without, e.g. 'SVHN' for Digits)
     upsample:int = 1  # learned warp at this multiple of the resolution (the paper: 4 for 32/28-pixel images)
     overfit:bool = False  # ablation: hyperparameters from the test data
@@ -128,8 +137,9 @@ def default_root() -> str:
 
 # %% ../nbs/06_train.ipynb #d0825d15
 def run_policy(cfg:Config):
-    "The augmentation policy of `cfg`'s method (None for NONE, SHA and SEP use RandSubAugment)"
+    "The augmentation policy of `cfg`'s method (None for NONE; SHA and SEP use RandSubAugment when `cfg.base_augment`)"
     aug, tables = cfg.switches[0], load_policy_tables()['dataset_policy']
+    if aug in ('SHA', 'SEP') and not cfg.base_augment: return None
     table = None
     if cfg.policy_tables_of is not None and aug in tables:
         if cfg.policy_tables_of not in tables[aug]:
@@ -141,6 +151,27 @@ def run_policy(cfg:Config):
 
 # %% ../nbs/06_train.ipynb #06f269c7
 _RUNTIME = ('device', 'amp', 'workers', 'progress', 'root', 'data')  # may change when a run resumes
+_FLAGS = dict(epochs='--epochs', hyper_start='--hyper-start', hyper_iters='--hyper-iters', hyper_alpha='--hyper-alpha',
+              solver='--solver', soft_norm='--soft-norm', valid_transform='--valid-transform', eval_every='--eval-every')
+
+def _bad(name, value, need):
+    flag = f' ({_FLAGS[name]})' if name in _FLAGS else ''
+    return ConfigError(f"{name}={value!r}{flag} {need}")
+
+def check_settings(cfg:Config):
+    "Raise a `ConfigError` for a setting no run can use, naming it and what it needs (before anything is trained)"
+    for name, low in [('epochs', 1), ('batch_size', 1), ('hyper_batch_size', 1), ('upsample', 1), ('select_size', 1),
+                      ('warmup_epochs', 0), ('hyper_iters', 0), ('eval_every', 0), ('workers', 0)]:
+        v = getattr(cfg, name)
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < low: raise _bad(name, v, f"must be an integer >= {low}")
+    for name, positive in [('lr', True), ('hyper_lr', True), ('hyper_alpha', True), ('momentum', False), ('weight_decay', False)]:
+        v = getattr(cfg, name)
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or v < 0 or (positive and v == 0):
+            raise _bad(name, v, f"must be a finite number {'> 0' if positive else '>= 0'}")
+    for name, ok in [('solver', SOLVERS), ('soft_norm', ('logit', 'row')), ('valid_transform', ('train', 'test'))]:
+        if getattr(cfg, name) not in ok: raise _bad(name, getattr(cfg, name), f"is unknown; use one of {', '.join(ok)}")
+    if cfg.switches[2] == 'HES' and not 0 <= cfg.hyper_start < cfg.epochs - 1:
+        raise _bad('hyper_start', cfg.hyper_start, f"must be in [0, epochs - 1 = {cfg.epochs - 1}): hyper-steps run in the epochs after it")
 
 def make_config(dataset:str='Digits', method:str='autodo_aws', scale:str='cpu', **overrides) -> Config:
     "A `Config` for `dataset` and `method` from the `scale` preset ('paper' or 'cpu'), with `overrides`"
@@ -153,24 +184,27 @@ def make_config(dataset:str='Digits', method:str='autodo_aws', scale:str='cpu', 
     preset = PAPER[DATASET_FAMILY.get(dataset, dataset)] if scale == 'paper' else CPU
     cfg = Config(dataset=dataset, method=method, scale=scale, **{**preset, **{k: v for k, v in overrides.items() if v is not None}})
     if not cfg.root: cfg.root = default_root()
+    check_settings(cfg)
     run_policy(cfg)
-    if cfg.solver not in SOLVERS: raise ConfigError(f"solver={cfg.solver!r} is unknown; use one of {', '.join(SOLVERS)}")
-    if not 0 <= cfg.hyper_start < cfg.epochs and cfg.switches[2] == 'HES':
-        raise ConfigError(f"hyper_start={cfg.hyper_start} must be in [0, epochs={cfg.epochs}) for hyper-steps to run")
     return cfg
 
 # %% ../nbs/06_train.ipynb #285a1809
-def warmup_cosine(epoch:int, epochs:int, warmup:int, peak:float, final:float=1e-3) -> float:
-    "Learning rate at `epoch`: linear warm-up from `peak/10` over `warmup` epochs, then cosine to `peak * final`"
-    if epoch < warmup: return peak * (0.1 + 0.9 * epoch / warmup)
-    t = (epoch - warmup) / max(1, epochs - warmup)
-    return peak * (final + (1 - final) * (1 + math.cos(math.pi * t)) / 2)
+def warmup_cosine(epoch:int,  # epoch (for the hyper learning rate: hyper epoch, counted from the start epoch)
+                  epochs:int,  # length of the cosine
+                  warmup:int,  # warm-up epochs
+                  peak:float, final:float=1e-3,
+                  batch:int=0, batches:int=1) -> float:  # position in the epoch, for the per-batch warm-up
+    "Learning rate at `batch` of `epoch`: cosine from `peak` to `peak * final`, after a linear warm-up from `peak/10`"
+    cos = lambda e: peak * (final + (1 - final) * (1 + math.cos(math.pi * e / epochs)) / 2)
+    if epoch >= warmup: return cos(epoch)
+    return peak / 10 + (batch + epoch * batches) / (warmup * batches) * (cos(warmup) - peak / 10)
 
 # %% ../nbs/06_train.ipynb #2ba3dd49
 def batches(ds:IndexedDataset, idx:torch.Tensor, targets:torch.Tensor, batch_size:int, *, seed:int|None=None,
-            device='cpu', sample_tf=None, workers:int=0):
+            device='cpu', sample_tf=None, workers:int=0, drop_last:bool=False):
     "Batches `(uint8 images, targets, indices)` of points `idx` of `ds`; shuffled by `seed` unless it is None"
     if seed is not None: idx = idx[torch.randperm(len(idx), generator=torch.Generator().manual_seed(seed))]
+    if drop_last and len(idx) >= batch_size: idx = idx[:len(idx) - len(idx) % batch_size]
     if isinstance(ds.images, torch.Tensor):
         for i in range(0, len(idx), batch_size):
             b = idx[i:i + batch_size]
@@ -209,7 +243,7 @@ class Run:
 # %% ../nbs/06_train.ipynb #31585334
 @patch
 def setup_data(self:Run):
-    "Datasets, the run's split and the batch transforms"
+    "Datasets, the run's split, the batch transforms and the evaluation schedule"
     cfg, info = self.cfg, get_info(self.cfg.dataset)
     self.info, root = info, cfg.data or cfg.root
     self.train_set, self.test_set = load_dataset(cfg.dataset, root, 'train'), load_dataset(cfg.dataset, root, 'test')
@@ -222,6 +256,20 @@ def setup_data(self:Run):
     self.policy = run_policy(cfg)
     self.sample_tf, self.train_tf = dataset_transforms(cfg.dataset, self.policy, train=True)
     self.test_sample_tf, self.test_tf = dataset_transforms(cfg.dataset, None, train=False)
+    train_like = cfg.valid_transform == 'train'
+    self.valid_sample_tf, self.valid_tf = (self.sample_tf, self.train_tf) if train_like else (self.test_sample_tf, self.test_tf)
+    self.select_idx = self.selection_subset()
+    self.eval_every = cfg.eval_every or max(1, math.ceil(2 * (len(self.test_set) + len(self.select_idx)) / len(self.split.train_idx)))
+
+# %% ../nbs/06_train.ipynb #5d7fbeac
+@patch
+def selection_subset(self:Run) -> torch.Tensor:
+    "At most `select_size` validation points with the validation set's class proportions, fixed by the run's seed"
+    vidx, k = self.split.valid_idx, self.cfg.select_size
+    if len(vidx) <= k: return vidx
+    if k < self.info.num_classes:
+        raise ConfigError(f"select_size={k} is below the {self.info.num_classes} classes; select at least one point per class")
+    return vidx[torch.from_numpy(stratified_valid(self.valid_targets[vidx], k, self.seed)[1])]
 
 # %% ../nbs/06_train.ipynb #e6670e04
 @patch
@@ -237,7 +285,8 @@ def setup_model(self:Run):
     symmetric = cfg.ir != 1 or cfg.nr != 0
     self.loss_model = LossModel(n, info.num_classes, self.los_name, targets=self.split.targets, symmetric=symmetric).to(self.device)
     tables = ([self.aug_model.params] if self.aug_model else []) + self.loss_model.tables
-    self.hyper_opt = SparseRMSprop(tables, lr=cfg.hyper_lr) if self.hyper_name == 'HES' else None
+    row_norm = [cfg.soft_norm == 'row' and t is self.loss_model.soft for t in tables]
+    self.hyper_opt = SparseRMSprop(tables, lr=cfg.hyper_lr, row_norm=row_norm) if self.hyper_name == 'HES' else None
 
 # %% ../nbs/06_train.ipynb #bf3b4350
 def _progress(it, on:bool, **kw):
@@ -257,10 +306,12 @@ def train_epoch(self:Run, epoch:int) -> dict:
     cfg, model = self.cfg, self.model
     model.train()
     total, correct, loss_sum = 0, torch.zeros((), device=self.device), torch.zeros((), device=self.device)
+    n = len(self.split.train_idx) // cfg.batch_size or 1
     it = batches(self.train_set, self.split.train_idx, self.split.targets, cfg.batch_size, seed=self.epoch_seed(epoch),
-                 device=self.device, sample_tf=self.sample_tf, workers=cfg.workers)
-    for x, y, idx in _progress(it, cfg.progress, desc=f'train {epoch}', leave=False,
-                               total=math.ceil(len(self.split.train_idx) / cfg.batch_size)):
+                 device=self.device, sample_tf=self.sample_tf, workers=cfg.workers, drop_last=True)
+    for k, (x, y, idx) in enumerate(_progress(it, cfg.progress, desc=f'train {epoch}', leave=False, total=n)):
+        lr = warmup_cosine(epoch, cfg.epochs, cfg.warmup_epochs, cfg.lr, batch=k, batches=n)
+        for g in self.opt.param_groups: g['lr'] = lr
         x = self.train_tf(x)
         with torch.no_grad():
             if self.aug_model is not None: x = self.aug_model(x, self.aug_model.params.rows(idx, grad=False).value)
@@ -273,31 +324,39 @@ def train_epoch(self:Run, epoch:int) -> dict:
         self.opt.step()
         total, loss_sum = total + len(y), loss_sum + loss.detach() * len(y)
         correct += (logits.argmax(1) == y).sum()
-    return dict(train_loss=loss_sum.item() / total, train_acc=correct.item() / total)  # one device sync per epoch
+    return dict(lr=lr, train_loss=loss_sum.item() / total, train_acc=correct.item() / total)  # one device sync per epoch
 
 # %% ../nbs/06_train.ipynb #e35aae76
+class HyperStepError(ConfigError):
+    "Hyper-steps that mostly fail: the hyper settings diverge"
+
 @patch
 def hyper_epoch(self:Run, epoch:int) -> dict:
-    "One pass of hyper-steps over the train data, each with a batch of validation features"
-    cfg, vidx = self.cfg, self.split.valid_idx
-    feats = torch.cat([validation_features(self.model, self.aug_model, self.test_tf(x)) for x, _, _ in
-                       batches(self.valid_set, vidx, self.valid_targets, 512, device=self.device,
-                               sample_tf=self.test_sample_tf, workers=cfg.workers)])
-    vy = self.valid_targets[vidx].to(self.device)
-    order = torch.randperm(len(vidx), generator=torch.Generator().manual_seed(self.epoch_seed(epoch, 2))).to(self.device)
-    sums, steps, B = {}, 0, cfg.hyper_batch_size
-    it = batches(self.train_set, self.split.train_idx, self.split.targets, B, seed=self.epoch_seed(epoch, 1),
-                 device=self.device, sample_tf=self.sample_tf, workers=cfg.workers)
-    for k, (x, y, idx) in enumerate(_progress(it, cfg.progress, desc=f'hyper {epoch}', leave=False,
-                                              total=math.ceil(len(self.split.train_idx) / B))):
-        pick = order[torch.arange(k * B, (k + 1) * B, device=self.device) % len(order)]
-        s = hyper_step(self.model, self.aug_model, self.loss_model, self.hyper_opt, (feats[pick], vy[pick]),
-                       (self.train_tf(x), y, idx.to(self.device)), val_features=True, solver=cfg.solver,
-                       iters=cfg.hyper_iters, alpha=cfg.hyper_alpha)
+    "One pass of hyper-steps over the train data, each with a batch of validation images"
+    cfg, B, vidx = self.cfg, self.cfg.hyper_batch_size, self.split.valid_idx
+    steps = len(self.split.train_idx) // B or 1
+    order = vidx[torch.randperm(len(vidx), generator=torch.Generator().manual_seed(self.epoch_seed(epoch, 2)))]
+    valid = batches(self.valid_set, order[torch.arange(steps * B) % len(order)], self.valid_targets, B, device=self.device,
+                    sample_tf=self.valid_sample_tf, workers=cfg.workers)
+    train = batches(self.train_set, self.split.train_idx, self.split.targets, B, seed=self.epoch_seed(epoch, 1),
+                    device=self.device, sample_tf=self.sample_tf, workers=cfg.workers, drop_last=True)
+    sums, skipped = {}, self.hyper_opt.skipped
+    for k, ((x, y, idx), (xv, yv, _)) in enumerate(_progress(zip(train, valid), cfg.progress, desc=f'hyper {epoch}', leave=False,
+                                                             total=steps)):
+        self.hyper_opt.lr = warmup_cosine(epoch - cfg.hyper_start, cfg.epochs - cfg.hyper_start, cfg.warmup_epochs, cfg.hyper_lr,
+                                          batch=k, batches=steps)
+        s = hyper_step(self.model, self.aug_model, self.loss_model, self.hyper_opt, (self.valid_tf(xv), yv),
+                       (self.train_tf(x), y, idx.to(self.device)), solver=cfg.solver, iters=cfg.hyper_iters, alpha=cfg.hyper_alpha)
         for key, v in s.items():
             if key != 'finite' and math.isfinite(v): sums[key] = sums.get(key, 0.) + v
-        steps += 1
-    return {f'hyper_{k}': v / steps for k, v in sums.items()} | {'hyper_skipped': self.hyper_opt.skipped}
+    skipped = self.hyper_opt.skipped - skipped
+    if skipped > steps / 2:
+        raise HyperStepError(f"{skipped} of the {steps} hyper-steps of epoch {epoch} had a non-finite hypergradient and were skipped: "
+                             f"solver={cfg.solver!r} with hyper_alpha={cfg.hyper_alpha} (--hyper-alpha; Neumann needs alpha < "
+                             f"2 / the largest Hessian eigenvalue) and hyper_iters={cfg.hyper_iters} (--hyper-iters) diverge here; "
+                             f"lower --hyper-alpha, or use --solver cg")
+    return {f'hyper_{k}': v / steps for k, v in sums.items()} | dict(hyper_lr=self.hyper_opt.lr, hyper_steps=steps,
+                                                                      hyper_skipped=skipped)
 
 # %% ../nbs/06_train.ipynb #c7fa81d5
 @patch
@@ -314,6 +373,12 @@ def evaluate(self:Run, ds:IndexedDataset, idx:torch.Tensor, targets:torch.Tensor
         hits += torch.bincount(y, ok, minlength=C); counts += torch.bincount(y, minlength=C).float()
     per_class = (hits / counts.clamp(min=1))
     return dict(loss=loss_sum / counts.sum().item(), acc=(hits.sum() / counts.sum()).item(), per_class=per_class.tolist())
+
+# %% ../nbs/06_train.ipynb #f959fa73
+@patch
+def evaluates(self:Run, epoch:int) -> bool:
+    "Whether `epoch` is evaluated: every `eval_every` epochs, and the last"
+    return (epoch + 1) % self.eval_every == 0 or epoch == self.cfg.epochs - 1
 
 # %% ../nbs/06_train.ipynb #5dd23243
 @patch
@@ -361,41 +426,68 @@ def log_epoch(self:Run, m:dict):
     self.tb.flush()
 
 # %% ../nbs/06_train.ipynb #ed245f2c
+class ShortRunWarning(UserWarning):
+    "A run too short for its hyperparameters to move"
+
+def movement_budget(cfg:Config, n_train:int, alpha:float=0.99) -> float:
+    "About how far one hyperparameter logit can move in a run of `cfg` on `n_train` points (see above)"
+    S, E = n_train // cfg.hyper_batch_size or 1, cfg.epochs - cfg.hyper_start
+    lrs = [warmup_cosine(e, E, cfg.warmup_epochs, cfg.hyper_lr, batch=S // 2, batches=S) for e in range(1, E)]
+    return sum(lr * math.sqrt((1 - alpha ** S) / ((1 - alpha) * (1 - alpha ** (S * m)))) for m, lr in enumerate(lrs, 1))
+
+def soft_label_gap(num_classes:int, eps:float=0.05) -> float:
+    "Logits between a starting soft label's class and the others: $\\ln(1 - C + C/\\varepsilon)$"
+    return math.log(1 - num_classes + num_classes / eps)
+
 @patch
-def learned_label_stats(self:Run) -> dict:
-    "AUROC of noisy-vs-clean by loss weight; share of noisy points whose soft label points at the clean class"
-    from sklearn.metrics import roc_auc_score
-    out, tr = {}, self.split.train_idx
-    noisy = self.split.noisy_mask[tr]
-    if self.loss_model.weights is not None and 0 < noisy.sum() < len(tr):
-        w = point_weights(self.loss_model.weights.table[tr.to(self.device), 0]).cpu()
-        out['weight_auroc_noisy'] = float(roc_auc_score(noisy.numpy(), (-w).numpy()))
-    if self.loss_model.soft is not None and noisy.any():
-        ni = tr[noisy]
-        out['soft_label_clean_share'] = float((self.loss_model.soft.table[ni.to(self.device)].argmax(1).cpu()
-                                               == self.split.clean_targets[ni]).float().mean())
-    return out
+def point_frame(self:Run) -> pd.DataFrame:
+    "`learned_frame` of this run's train points"
+    sp = self.split
+    return learned_frame(sp.train_idx, sp.targets, sp.clean_targets, self.aug_model, self.loss_model)
+
+@patch
+def learned(self:Run) -> dict:
+    "`learned_stats` of this run's hyperparameters"
+    return learned_stats(self.point_frame(), self.info.num_classes)
 
 # %% ../nbs/06_train.ipynb #01e50128
 @patch
 def results(self:Run) -> dict:
-    "The run's results: test errors under three protocols, per-class and minority accuracy, learned-label statistics, cost"
+    "The run's results: test errors under three protocols, per-class and minority accuracy, learned-hyperparameter statistics, cost"
     h, C = self.history, self.info.num_classes
     err = lambda m: round(100 * (1 - m['test_acc']), 4)
-    best_test = max(h, key=lambda m: m['test_acc'])
-    best_valid = max(h, key=lambda m: m['valid_acc'])
+    evaluated = [m for m in h if 'test_acc' in m]
+    best_test = max(evaluated, key=lambda m: m['test_acc'])
+    best_valid = max(evaluated, key=lambda m: m['valid_acc'])
     final = h[-1]
     peak = (torch.cuda.max_memory_allocated(self.device) if self.device.type == 'cuda'
             else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
-    return dict(config=asdict(self.cfg), scale=self.cfg.scale, epochs_run=len(h),
+    hyper = [m for m in h if 'hyper_steps' in m]
+    return dict(config=asdict(self.cfg), scale=self.cfg.scale, epochs_run=len(h), eval_every=self.eval_every,
                 test_error_best=err(best_test), best_test_epoch=best_test['epoch'],
                 test_error_final=err(final), test_error_at_best_valid=err(best_valid), best_valid_epoch=best_valid['epoch'],
                 per_class_test_acc=final['test_per_class'],
                 minority_test_acc=float(np.mean(final['test_per_class'][C // 2:])),
-                **self.learned_label_stats(),
+                **self.learned(),
+                **(dict(hyper_steps=sum(m['hyper_steps'] for m in hyper), hyper_steps_skipped=sum(m['hyper_skipped'] for m in hyper),
+                        hyper_movement_budget=round(self.budget, 3)) if self.hyper_opt is not None else {}),
                 n_train=len(self.split.train_idx), n_noisy=int(self.split.noisy_mask[self.split.train_idx].sum()),
+                n_select=len(self.select_idx),
                 wall_time_s=round(sum(m['time_total'] for m in h), 2), peak_memory_mb=round(peak / 2**20, 1),
                 device=str(self.device))
+
+# %% ../nbs/06_train.ipynb #6ca4fa79
+@patch
+def warn_if_short(self:Run):
+    "Compute the movement budget; warn when it is below the soft-label gap"
+    cfg = self.cfg
+    self.budget, gap = movement_budget(cfg, len(self.split.train_idx)), soft_label_gap(self.info.num_classes)
+    if self.budget < gap:
+        warnings.warn(f"{cfg.name} run{cfg.run}: a hyperparameter can move at most about {self.budget:.2f} logits in this run "
+                      f"({cfg.epochs - cfg.hyper_start - 1} hyper passes of {len(self.split.train_idx) // cfg.hyper_batch_size or 1} "
+                      f"steps, hyper_lr={cfg.hyper_lr}), less than the {gap:.2f} between a soft label's classes: its "
+                      f"hyperparameters stay near their start. Run more epochs after --hyper-start (the paper: 200 epochs, "
+                      f"hyper-steps after 50)", ShortRunWarning, stacklevel=2)
 
 # %% ../nbs/06_train.ipynb #12910e59
 @patch
@@ -406,6 +498,7 @@ def fit(self:Run) -> dict:
     self.setup_data(); self.setup_model()
     self.history = []
     start = self.load_checkpoint()
+    if self.hyper_opt is not None: self.warn_if_short()
     self.tb = SummaryWriter(str(self.paths['tb']), purge_step=start)
     try:
         for epoch in _progress(range(start, cfg.epochs), cfg.progress, desc=f'{cfg.dataset} {cfg.name} run{cfg.run}',
@@ -419,23 +512,21 @@ def fit(self:Run) -> dict:
 # %% ../nbs/06_train.ipynb #98c5392b
 @patch
 def run_epoch(self:Run, epoch:int):
-    "Hyper pass (after the start epoch), training epoch, evaluation, log, checkpoint"
+    "Hyper pass (after the start epoch), training epoch, evaluation (when due), log, checkpoint"
     cfg, t0 = self.cfg, time.perf_counter()
-    lr, hlr = (warmup_cosine(epoch, cfg.epochs, cfg.warmup_epochs, p) for p in (cfg.lr, cfg.hyper_lr))
-    for g in self.opt.param_groups: g['lr'] = lr
     torch.manual_seed(self.epoch_seed(epoch))
-    m = dict(epoch=epoch, lr=lr)
-    if self.hyper_opt is not None and epoch >= cfg.hyper_start:
-        self.hyper_opt.lr = hlr
-        m.update(self.hyper_epoch(epoch), hyper_lr=hlr)
+    m = dict(epoch=epoch)
+    if self.hyper_opt is not None and epoch > cfg.hyper_start: m.update(self.hyper_epoch(epoch), **self.learned())
     t1 = time.perf_counter()
     m.update(self.train_epoch(epoch))
     t2 = time.perf_counter()
-    test = self.evaluate(self.test_set, torch.arange(len(self.test_set)), self.test_set.targets)
-    valid = self.evaluate(self.valid_set, self.split.valid_idx, self.valid_targets)
+    if self.evaluates(epoch):
+        test = self.evaluate(self.test_set, torch.arange(len(self.test_set)), self.test_set.targets)
+        valid = self.evaluate(self.valid_set, self.select_idx, self.valid_targets)
+        m.update(test_loss=test['loss'], test_acc=test['acc'], test_per_class=test['per_class'], valid_loss=valid['loss'],
+                 valid_acc=valid['acc'])
     t3 = time.perf_counter()
-    m.update(test_loss=test['loss'], test_acc=test['acc'], test_per_class=test['per_class'], valid_loss=valid['loss'],
-             valid_acc=valid['acc'], time_hyper=t1 - t0, time_train=t2 - t1, time_eval=t3 - t2, time_total=t3 - t0)
+    m.update(time_hyper=t1 - t0, time_train=t2 - t1, time_eval=t3 - t2, time_total=t3 - t0)
     self.log_epoch(m)
     self.save_checkpoint(epoch)
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 BIN = Path(sys.executable).parent
 ARGS = ['--dataset', 'Digits', '--methods', 'baseline', 'autodo_aw', '--columns', '10,0.1', '--runs', '2', '--epochs', '2',
-        '--hyper-start', '1', '--workers', '1']
+        '--hyper-start', '0', '--workers', '1']
 
 def test_interrupted_table_finishes_only_the_remaining_cells(tmp_path):
     results = lambda: sorted(tmp_path.glob('Digits/run*/*.json'))

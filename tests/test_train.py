@@ -7,7 +7,7 @@ from autodo.data import load_dataset
 from autodo.train import METHODS, train
 
 BIN = Path(sys.executable).parent
-QUICK = dict(dataset='Digits', ir=10, nr=0.1, epochs=2, hyper_start=1, progress=False)
+QUICK = dict(dataset='Digits', ir=10, nr=0.1, epochs=2, hyper_start=0, progress=False)
 
 @pytest.mark.parametrize('method', list(METHODS))
 def test_every_method_runs_and_writes_its_outputs(tmp_path, method):
@@ -31,7 +31,7 @@ def autodo_train(*args, cwd=None):
 
 def test_cli_trains_with_the_original_flags(tmp_path):
     r = autodo_train('-r', 'run1', '-ir', 10, '-nr', 0.1, '--dataset', 'Digits', '--aug-model', 'SEP', '--los-model', 'BOTH',
-                     '--hyper-opt', 'HES', '--epochs', 2, '--hyper-start', 1, '--data', tmp_path, '--no-cuda', '--no-progress')
+                     '--hyper-opt', 'HES', '--epochs', 2, '--hyper-start', 0, '--data', tmp_path, '--no-cuda', '--no-progress')
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out['method'] == 'autodo_aws' and out['run'] == 1 and out['scale'] == 'cpu'
