@@ -366,7 +366,8 @@ def evaluate(self:Run, ds:IndexedDataset, idx:torch.Tensor, targets:torch.Tensor
     self.model.eval()
     C = self.info.num_classes
     hits, counts, loss_sum = torch.zeros(C), torch.zeros(C), 0.
-    for x, y, _ in batches(ds, idx, targets, 512, device=self.device, sample_tf=self.test_sample_tf, workers=self.cfg.workers):
+    size = max(self.cfg.batch_size, self.cfg.hyper_batch_size)
+    for x, y, _ in batches(ds, idx, targets, size, device=self.device, sample_tf=self.test_sample_tf, workers=self.cfg.workers):
         with self._autocast(): logits = self.model(self.test_tf(x)).float()
         loss_sum += F.cross_entropy(logits, y, reduction='sum').item()
         y, ok = y.cpu(), (logits.argmax(1) == y).cpu().float()
@@ -482,10 +483,11 @@ def warn_if_short(self:Run):
     "Compute the movement budget; warn when it is below the soft-label gap"
     cfg = self.cfg
     self.budget, gap = movement_budget(cfg, len(self.split.train_idx)), soft_label_gap(self.info.num_classes)
+    passes, steps = cfg.epochs - cfg.hyper_start - 1, len(self.split.train_idx) // cfg.hyper_batch_size or 1
     if self.budget < gap:
         warnings.warn(f"{cfg.name} run{cfg.run}: a hyperparameter can move at most about {self.budget:.2f} logits in this run "
-                      f"({cfg.epochs - cfg.hyper_start - 1} hyper passes of {len(self.split.train_idx) // cfg.hyper_batch_size or 1} "
-                      f"steps, hyper_lr={cfg.hyper_lr}), less than the {gap:.2f} between a soft label's classes: its "
+                      f"({passes} hyper pass{'es' if passes > 1 else ''} of {steps} steps, "
+                      f"hyper_lr={cfg.hyper_lr}), less than the {gap:.2f} between a soft label's classes: its "
                       f"hyperparameters stay near their start. Run more epochs after --hyper-start (the paper: 200 epochs, "
                       f"hyper-steps after 50)", ShortRunWarning, stacklevel=2)
 

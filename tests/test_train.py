@@ -23,8 +23,10 @@ def test_every_method_runs_and_writes_its_outputs(tmp_path, method):
     assert len(res['per_class_test_acc']) == 10 and 0 <= res['minority_test_acc'] <= 1
     learns = METHODS[method][2] == 'HES'
     assert ('hyper_train_grad_sq' in lines[1]) == learns and 'hyper_train_grad_sq' not in lines[0]
-    assert ('weight_auroc_noisy' in res) == (METHODS[method][1] in ('WGHT', 'BOTH'))
-    assert ('soft_label_clean_share' in res) == (METHODS[method][1] in ('SOFT', 'BOTH'))
+    assert ('weight_auroc_noisy' in res) == ('weight_auroc_noisy_within_label' in lines[1]) == (METHODS[method][1] in ('WGHT', 'BOTH'))
+    assert ('soft_clean_gain_share' in res) == ('soft_label_clean_share' in res) == (METHODS[method][1] in ('SOFT', 'BOTH'))
+    assert ('aug_prob_per_class' in res) == (METHODS[method][0] in ('SHA', 'SEP'))
+    assert ('hyper_movement_budget' in res) == learns
 
 def autodo_train(*args, cwd=None):
     return subprocess.run([BIN / 'autodo-train', *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=600)
@@ -35,6 +37,8 @@ def test_cli_trains_with_the_original_flags(tmp_path):
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out['method'] == 'autodo_aws' and out['run'] == 1 and out['scale'] == 'cpu'
+    assert 0 <= out['weight_auroc_noisy_within_label'] <= 1 and out['hyper_steps_skipped'] == 0
+    assert 'autodo-train: warning:' in r.stderr and 'can move at most about' in r.stderr, 'a 2-epoch run says it is too short'
     assert Path(out['results']).exists() and (tmp_path / 'Digits' / 'run1').is_dir()
 
 def _metrics(path):
@@ -75,11 +79,21 @@ def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path):
     (['--dataset', 'SVHN'], 'train_32x32.mat'),
     (['--method', 'faa'], 'policy_tables_of'),
     (['--dataset', 'CIFAR10', '--gpu', 0], "CUDA is not available"),
+    (['--method', 'autodo_aws', '--hyper-alpha', 'nan'], 'hyper_alpha=nan (--hyper-alpha) must be a finite number > 0'),
+    (['--method', 'autodo_aws', '--hyper-iters', -1], 'hyper_iters=-1 (--hyper-iters) must be an integer >= 0'),
+    (['--method', 'autodo_aws', '--eval-every', -1], 'eval_every=-1 (--eval-every)'),
+    (['--method', 'autodo_aws'], 'hyper_start=50 (--hyper-start) must be in [0, epochs - 1 = 0)'),
 ])
 def test_bad_input_is_a_clear_error_not_a_traceback(tmp_path, args, message):
     if '--gpu' in args and torch.cuda.is_available(): pytest.skip('CUDA is available here')
     r = autodo_train(*args, '--data', tmp_path, '--epochs', 1, '--no-progress')
     assert r.returncode == 2 and message in r.stderr and 'Traceback' not in r.stderr, r.stderr
+
+def test_diverging_hyper_steps_stop_the_run_and_name_the_setting(tmp_path):
+    r = autodo_train('--method', 'autodo_aw', '-ir', 10, '-nr', 0.1, '--epochs', 2, '--hyper-start', 0, '--hyper-alpha', '1e30',
+                     '--data', tmp_path, '--no-progress')
+    assert r.returncode == 2 and 'were skipped' in r.stderr and '--hyper-alpha' in r.stderr and 'Traceback' not in r.stderr, r.stderr
+    assert not list(tmp_path.glob('Digits/run0/*.json')), 'no results for a run that learned nothing'
 
 def test_split_made_with_other_ratios_is_refused(tmp_path):
     other = make_biased_split(load_dataset('Digits').targets, 10, ir=100, nr=0.3, valid_size=250, seed=0)
