@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_bias.ipynb #988460fa
 from __future__ import annotations
-import numbers, os
+import numbers
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,10 +14,12 @@ import torch
 from fastcore.basics import patch
 from sklearn.model_selection import StratifiedShuffleSplit
 
+from .core import atomic_write
+
 # %% auto #0
 __all__ = ['SplitError', 'check_ratios', 'check_targets', 'valid_count', 'stratified_valid', 'subsample', 'imbalance',
-           'label_noise', 'BiasedSplit', 'make_biased_split', 'split_path', 'atomic_write', 'CorruptSplitError',
-           'SplitMismatchError', 'load_or_make_split']
+           'label_noise', 'BiasedSplit', 'make_biased_split', 'CorruptSplitError', 'SplitMismatchError',
+           'load_or_make_split']
 
 # %% ../nbs/01_bias.ipynb #857a621f
 class SplitError(ValueError):
@@ -81,7 +83,7 @@ def label_noise(idx:np.ndarray, targets:torch.Tensor, num_classes:int, nr:float,
 class BiasedSplit:
     "Indices and labels of one distorted training run"
     train_idx:torch.Tensor  # distorted train points, indices into the full train set
-    valid_idx:torch.Tensor  # clean validation points: into the train set, or into the test set when `overfit`
+    valid_idx:torch.Tensor  # clean validation points: into the train set, a separate validation set (`n_valid`), or the test set (`overfit`)
     targets:torch.Tensor  # labels of the full train set after noise (train on these)
     clean_targets:torch.Tensor  # original labels of the full train set
     noise_idx:torch.Tensor  # train points whose label was redrawn (some drew their true label back)
@@ -98,7 +100,7 @@ class BiasedSplit:
     def __repr__(self):
         p = self.params
         return (f"BiasedSplit(ir={p['ir']}, sr={p['sr']}, nr={p['nr']}, seed={p['seed']}: {len(self.train_idx)} train, "
-                f"{len(self.valid_idx)} valid{' (test data)' if p['overfit'] else ''}, {int(self.noisy_mask.sum())} noisy labels)")
+                f"{len(self.valid_idx)} valid{' (test data)' if p['overfit'] else ' (own set)' if p.get('external_valid') else ''}, {int(self.noisy_mask.sum())} noisy labels)")
 
 # %% ../nbs/01_bias.ipynb #81cf4331
 def make_biased_split(targets,  # labels of the full official train set
@@ -107,24 +109,27 @@ def make_biased_split(targets,  # labels of the full official train set
                       ir:int=1,  # imbalance ratio: minority classes (>= C/2) keep L/ir points
                       nr:float=0.0,  # noise ratio: share of train points whose label is redrawn
                       sr:float=1.0,  # subsample ratio: share of train points kept
-                      valid_size:int|float,  # clean validation points: a count, or a fraction of the train set
+                      valid_size:int|float|None=None,  # clean validation points held out: a count, or a fraction of the train set
                       seed:int=0,  # seeds every random choice
                       overfit:bool=False,  # ablation: validate on the test data (needs `n_test`)
                       oversplit:bool=False,  # ablation: train on all points, the validation points included
                       n_test:int|None=None,  # size of the test set, for `overfit`
+                      n_valid:int|None=None,  # size of a separate clean validation set: validate on it, hold nothing out
                      ) -> BiasedSplit:
-    "Hold out a clean stratified validation split, then subsample, imbalance and add label noise to the train data"
+    "Hold out a clean stratified validation split (unless one is given), then subsample, imbalance and add label noise to the train data"
     ir, sr, nr = check_ratios(ir, sr, nr)
     clean = check_targets(targets, num_classes)
-    k = valid_count(valid_size, len(clean), num_classes)
+    if (valid_size is None) == (n_valid is None):
+        raise SplitError("give valid_size (points held out of train for validation) or n_valid (a separate validation set), not both")
+    k = valid_count(valid_size, len(clean), num_classes) if n_valid is None else n_valid
     if overfit and not n_test: raise SplitError("overfit=True validates on the test data: pass n_test, the size of the test set")
     rng = np.random.default_rng(seed)
-    rest, valid = stratified_valid(clean, k, seed)
+    rest, valid = stratified_valid(clean, k, seed) if n_valid is None else (np.arange(len(clean)), np.arange(n_valid))
     pool = np.arange(len(clean)) if oversplit else rest
     train = imbalance(subsample(pool, sr, rng), clean, num_classes, ir, rng)
     noisy, noise_idx = label_noise(train, clean, num_classes, nr, rng)
     params = dict(num_classes=num_classes, ir=ir, sr=sr, nr=nr, valid_size=k, seed=seed, overfit=bool(overfit),
-                  oversplit=bool(oversplit), n_train_full=len(clean), n_test=n_test if overfit else None)
+                  oversplit=bool(oversplit), external_valid=n_valid is not None, n_train_full=len(clean), n_test=n_test if overfit else None)
     return BiasedSplit(torch.from_numpy(train), torch.arange(n_test) if overfit else torch.from_numpy(valid),
                        noisy, clean, torch.from_numpy(noise_idx), params)
 
@@ -134,10 +139,11 @@ def summary(self:BiasedSplit) -> pd.DataFrame:
     "Per-class counts before and after distortion, and relabelled points, with a total row"
     C, clean, tr = self.num_classes, self.clean_targets, self.train_idx
     pool = torch.ones(len(clean), dtype=torch.bool)
-    if not (self.params['oversplit'] or self.params['overfit']): pool[self.valid_idx] = False
+    held_out = not (self.params['oversplit'] or self.params['overfit'] or self.params.get('external_valid'))
+    if held_out: pool[self.valid_idx] = False
     count = lambda t: torch.bincount(t, minlength=C).numpy()
     df = pd.DataFrame({'before': count(clean[pool]),
-                       'valid': count(clean[self.valid_idx]) if not self.params['overfit'] else np.zeros(C, int),
+                       'valid': count(clean[self.valid_idx]) if held_out or self.params['oversplit'] else np.zeros(C, int),
                        'train': count(clean[tr]), 'train_labels': count(self.targets[tr]),
                        'relabelled': count(clean[tr][self.noisy_mask[tr]])}, index=pd.RangeIndex(C, name='class'))
     return pd.concat([df, df.sum().to_frame('total').T]).rename_axis('class')
@@ -156,22 +162,6 @@ def plot(self:BiasedSplit, ax=None, log:bool=True):
     p = self.params
     ax.set_title(f"IR={p['ir']}, SR={p['sr']}, NR={p['nr']}: {int(self.noisy_mask.sum())} labels changed")
     return ax
-
-# %% ../nbs/01_bias.ipynb #1571b7cc
-def split_path(root, dataset:str, run:int, ir:int, sr:float, nr:float, overfit:bool=False, oversplit:bool=False) -> Path:
-    "Where run `run` of `dataset` keeps its split: `{root}/{dataset}/run{run}/data_ir_{ir}_sr_{sr}_nr_{nr}.pt` (ablations suffixed)"
-    ir, sr, nr = check_ratios(ir, sr, nr)
-    abl = ('_overfit' if overfit else '') + ('_oversplit' if oversplit else '')
-    return Path(root) / dataset / f'run{run}' / f'data_ir_{ir}_sr_{sr}_nr_{nr}{abl}.pt'
-
-# %% ../nbs/01_bias.ipynb #b2d7ec36
-def atomic_write(path, write):
-    "Call `write(tmp_path)`, then rename the temporary file onto `path`: a crash never leaves a half-written file"
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + '.tmp')
-    write(tmp)
-    os.replace(tmp, path)
 
 # %% ../nbs/01_bias.ipynb #7ceec3a9
 _TENSORS = ('train_idx', 'valid_idx', 'targets', 'clean_targets', 'noise_idx')
@@ -213,7 +203,9 @@ def load_or_make_split(path, targets, num_classes:int, **kwargs) -> BiasedSplit:
     if path.exists():
         expected = dict(num_classes=num_classes, **kwargs)
         expected['ir'], expected['sr'], expected['nr'] = check_ratios(kwargs.get('ir', 1), kwargs.get('sr', 1.), kwargs.get('nr', 0.))
-        expected['valid_size'] = valid_count(kwargs['valid_size'], len(targets), num_classes)
+        n_valid = expected.pop('n_valid', None)
+        expected['valid_size'] = n_valid if n_valid is not None else valid_count(kwargs['valid_size'], len(targets), num_classes)
+        expected['external_valid'] = n_valid is not None
         if not kwargs.get('overfit'): expected.pop('n_test', None)
         return BiasedSplit.load(path, **expected)
     split = make_biased_split(targets, num_classes, **kwargs)

@@ -6,6 +6,7 @@
 from __future__ import annotations
 import argparse, json, sys, warnings
 
+from .core import RunStore
 from .data import DATASETS, DatasetFilesMissing
 from .train import METHODS, Config, make_config, method_for, train, ConfigError
 from .results import RESULT_COLUMNS
@@ -23,7 +24,10 @@ def train_parser() -> argparse.ArgumentParser:
     a('-ir', '--imbalance-ratio', type=int, default=1, help='imbalance ratio IR >= 1: minority classes keep L/IR points (default: 1)')
     a('-sr', '--subsample-ratio', type=float, default=1.0, help='subsample ratio SR in (0, 1] of train points kept (default: 1.0)')
     a('-nr', '--noise-ratio', type=float, default=0.0, help='noise ratio NR in [0, 1) of train labels redrawn (default: 0.0)')
-    a('--dataset', default='Digits', help=f"one of {', '.join(DATASETS)} (default: Digits, embedded, offline)")
+    a('--dataset', default='Digits', help=f"one of {', '.join(DATASETS)} (default: Digits, embedded, offline), or your own image "
+      "folder DIR holding DIR/train/<class>/<image> (optionally DIR/valid/ as the clean validation set, DIR/test/)")
+    a('--image-size', type=int, help='your own images: resize to this size (default: their most common size)')
+    a('--like', help="your own data: borrow this paper dataset's presets, fixed augmentation and RandAugment settings, e.g. CIFAR10")
     a('--method', choices=list(METHODS), help='a table row; sets --aug-model, --los-model and --hyper-opt')
     a('--aug-model', help='augmentation: NONE, RAND, AUTO, DADA, SHA (shared learned) or SEP (per-point learned) (default: NONE)')
     a('--los-model', help='loss hyperparameters: NONE, WGHT (weights), SOFT (soft labels) or BOTH (default: NONE)')
@@ -72,7 +76,7 @@ def config_from_args(args:argparse.Namespace) -> Config:
                        run=_run_number(args.run), root=args.data, epochs=args.epochs, hyper_start=args.hyper_start,
                        hyper_iters=args.hyper_iters, hyper_alpha=args.hyper_alpha, solver=args.solver, overfit=args.overfit,
                        soft_norm=args.soft_norm, base_augment=args.base_augment, valid_transform=args.valid_transform,
-                       eval_every=args.eval_every,
+                       eval_every=args.eval_every, image_size=args.image_size, like=args.like,
                        policy_tables_of=args.policy_tables_of, tag=args.tag,
                        oversplit=args.oversplit, device=device, workers=args.workers, seed=args.seed,
                        progress=not args.no_progress)
@@ -91,8 +95,8 @@ def train_cli(argv:list[str]|None=None):
         cfg = config_from_args(args)
         with warnings.catch_warnings():
             warnings.showwarning = _warn
-            res = train(cfg)
+            res = train(cfg=cfg).results
     except (ValueError, FileNotFoundError) as e: _fail('autodo-train', str(e))
     except KeyboardInterrupt: _fail('autodo-train', 'interrupted; run the same command again to resume from the last checkpoint', 130)
     print(json.dumps(dict(dataset=cfg.dataset, method=cfg.method, ir=cfg.ir, nr=cfg.nr, run=cfg.run, scale=cfg.scale,
-                          results=str(cfg.run_dir / f'{cfg.name}.json'), **{k: res[k] for k in RESULT_COLUMNS if k in res}), indent=1))
+                          results=str(RunStore(cfg.root).path(cfg, 'results')), **{k: res[k] for k in RESULT_COLUMNS if k in res}), indent=1))

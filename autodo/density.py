@@ -4,49 +4,52 @@
 
 # %% ../nbs/08_density.ipynb #18314c6a
 from __future__ import annotations
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
+from fastcore.script import call_parse, Param
+
+from .core import RunStore, default_root
 from .train import Config, Run, CheckpointError
 from .hypermodels import AFFINE_PARAMS, learned_stats
 
 # %% auto #0
-__all__ = ['load_run', 'find_results', 'test_predictions', 'tsne', 'density_figure', 'point_frame', 'learned_figure',
+__all__ = ['load_run', 'find_run', 'test_predictions', 'tsne', 'density_figure', 'point_frame', 'learned_figure',
            'density_figures', 'density_cli']
 
 # %% ../nbs/08_density.ipynb #b5164370
-def load_run(results_path) -> Run:
-    "The finished run whose results file is `results_path`, with its data, split, model and learned tables restored"
-    res = json.loads(Path(results_path).read_text())
-    cfg = Config(**{**res['config'], 'progress': False, 'device': 'cpu'})
+def load_run(results:dict,  # a finished run's results, from `find_run` or `RunStore.runs`
+             root) -> Run:  # the results root it lies in (wherever the run was made)
+    "The finished run of `results`, with its data, split, model and learned tables restored (on the CPU)"
+    cfg = Config(**{**results['config'], 'root': str(root), 'progress': False, 'device': 'cpu'})
     run = Run(cfg)
     run.setup_data(); run.setup_model(); run.history = []
-    if run.load_checkpoint() != cfg.epochs: raise CheckpointError(f"run {results_path} is not finished; finish it with autodo-train first")
+    if run.load_checkpoint() != cfg.epochs:
+        raise CheckpointError(f"{run.paths['ckpt']} is not a finished run; finish it with autodo-train first")
     run.model.eval()
     return run
 
-def find_results(root, dataset:str, method:str, ir:int, nr:float, run:int=0, sr:float=1.0) -> Path:
-    "Path of a run's results file, or a `FileNotFoundError` that says how to make it"
-    p = Path(root) / dataset / f'run{run}' / f'{method}_ir_{ir}_sr_{float(sr)}_nr_{float(nr)}.json'
-    if not p.exists():
-        raise FileNotFoundError(f"no finished run at {p}; make it with: autodo-train --dataset {dataset} --method {method} "
-                                f"-ir {ir} -nr {nr} -r run{run} --data {root}")
-    return p
+def find_run(root, dataset:str, method:str, ir:int, nr:float, run:int=0, **where) -> dict:
+    "The results of the one finished run of `method` on `dataset` (IR, NR, run, and `where`; None: any) under `root`"
+    where = {k: v for k, v in dict(dict(sr=1.0, tag='', overfit=False, oversplit=False), **where).items() if v is not None}
+    found = RunStore(root).runs(dataset=dataset, method=method, ir=ir, nr=float(nr), run=run, **where)
+    if not found:
+        raise FileNotFoundError(f"no finished {method} run of {dataset} IR={ir} NR={nr} run{run} under {str(root)!r}; make it with: "
+                                f"autodo-train --dataset {dataset} --method {method} -ir {ir} -nr {nr} -r run{run} --data {root}")
+    if len(found) > 1:
+        raise ValueError(f"{len(found)} finished {method} runs of {dataset} IR={ir} NR={nr} run{run} under {str(root)!r} differ in "
+                         f"{sorted(k for k in found[0]['config'] if len({str(f['config'].get(k)) for f in found}) > 1)}; pick one by those")
+    return found[0]
 
 # %% ../nbs/08_density.ipynb #6d3e831f
-@torch.no_grad()
 def test_predictions(run:Run, max_points:int=2000, seed:int=0):
-    "`(features, labels, predictions)` of up to `max_points` test points (a fixed random subset)"
-    n = len(run.test_set)
-    idx = torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:max_points].sort().values
-    x = run.test_tf(run.test_set.images[idx] if isinstance(run.test_set.images, torch.Tensor)
-                    else torch.stack([run.test_sample_tf(run.test_set.image(i)) for i in idx.tolist()]))
-    feats = torch.cat([run.model.features(b) for b in x.split(512)])
-    return feats.numpy(), run.test_set.targets[idx].numpy(), run.model.classifier(feats).argmax(1).numpy()
+    "`(features, labels, predictions)` of up to `max_points` test points (a fixed random subset), from `Run.predict`"
+    idx = torch.randperm(len(run.test_set), generator=torch.Generator().manual_seed(seed))[:max_points].sort().values
+    logits, y, f = (torch.cat(t).cpu() for t in zip(*run.predict(run.test_set, idx, run.test_set.targets, features=True)))
+    return f.numpy(), y.numpy(), logits.argmax(1).numpy()
 
 def tsne(features:np.ndarray, seed:int=0) -> np.ndarray:
     "2-D t-SNE embedding (scikit-learn, PCA start)"
@@ -117,11 +120,13 @@ def learned_figure(df:pd.DataFrame,  # from `point_frame`
     return fig
 
 # %% ../nbs/08_density.ipynb #43429e27
-def density_figures(root, dataset:str, ir:int, nr:float, run:int=0, out=None, max_points:int=2000) -> dict:
+def density_figures(root, dataset:str, ir:int, nr:float, run:int=0, out=None, max_points:int=2000, **where) -> dict:
     "The density figures of one table column: baseline, FAA (RAA where no FAA run exists), AutoDO lambda^{A,W,S}"
-    scale = json.loads(find_results(root, dataset, 'baseline', ir, nr, run).read_text())['scale']
-    second = 'faa' if (Path(root) / dataset / f'run{run}' / f'faa_ir_{ir}_sr_1.0_nr_{float(nr)}.json').exists() else 'raa'
-    runs = {m: load_run(find_results(root, dataset, m, ir, nr, run)) for m in ('baseline', second, 'autodo_aws')}
+    find = lambda m: find_run(root, dataset, m, ir, nr, run, **where)
+    try: second = find('faa')
+    except FileNotFoundError: second = find('raa')
+    found = {'baseline': find('baseline'), second['config']['method']: second, 'autodo_aws': find('autodo_aws')}
+    runs, scale = {m: load_run(r, root) for m, r in found.items()}, found['baseline']['scale']
     what = f'{dataset} IR={ir} NR={nr} run{run}, {scale} scale'
     figs = dict(density=density_figure(runs, what, max_points),
                 learned=learned_figure(point_frame(runs['autodo_aws']), runs['autodo_aws'].info.num_classes,
@@ -131,19 +136,18 @@ def density_figures(root, dataset:str, ir:int, nr:float, run:int=0, out=None, ma
         for k, f in figs.items(): f.savefig(Path(out) / f'{k}_{dataset}_ir_{ir}_nr_{nr}_{scale}.png', dpi=110, metadata={'Software': None})
     return figs
 
-def density_cli(argv=None):
-    "Console script `autodo-density`: the density figures of finished runs"
-    import argparse, sys
-    p = argparse.ArgumentParser(prog='autodo-density', description='t-SNE, confusion matrices and learned-hyperparameter densities '
-                                'of finished baseline, FAA (or RAA) and AutoDO lambda^(A,W,S) runs.')
-    p.add_argument('--data', default='', help='results root (default: local_data beside settings.ini)')
-    p.add_argument('--dataset', default='Digits'); p.add_argument('-ir', type=int, default=10); p.add_argument('-nr', type=float, default=0.1)
-    p.add_argument('-r', '--run', default='run0'); p.add_argument('--out', default='figures', help='folder for the PNGs (default: figures)')
-    p.add_argument('--max-points', type=int, default=2000, help='test points in the t-SNE (default: 2000)')
-    a = p.parse_args(argv)
-    from autodo.train import default_root
-    try:
-        density_figures(a.data or default_root(), a.dataset, a.ir, a.nr, int(a.run.removeprefix('run')), a.out, a.max_points)
+@call_parse
+def density_cli(data:str='',  # results root (default: local_data beside settings.ini, or $AUTODO_ROOT)
+                dataset:str='Digits',  # the dataset of the runs
+                ir:int=10,  # imbalance ratio of the column
+                nr:float=0.1,  # noise ratio of the column
+                run:int=0,  # run number
+                out:str='figures',  # folder for the PNGs
+                max_points:int=2000,  # test points in the t-SNE
+                epochs:int=None):  # the runs' epochs, where runs of several lengths are finished
+    "Console script `autodo-density`: t-SNE, confusion matrices and learned hyperparameters of finished baseline, FAA (or RAA) and AutoDO runs"
+    import sys
+    try: density_figures(data or default_root(), dataset, ir, nr, run, out, max_points, **({'epochs': epochs} if epochs else {}))
     except (ValueError, FileNotFoundError) as e:
         print(f'autodo-density: error: {e}', file=sys.stderr); sys.exit(2)
-    print(f'figures written to {a.out}/')
+    print(f'figures written to {out}/')

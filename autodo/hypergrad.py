@@ -14,7 +14,8 @@ from torch import autograd
 from .hypermodels import AugmentModel, LossModel, SparseRMSprop
 
 # %% auto #0
-__all__ = ['SOLVERS', 'hvp', 'neumann_solve', 'cg_solve', 'hypergrad', 'eval_mode', 'validation_features', 'hyper_step']
+__all__ = ['SOLVERS', 'hvp', 'neumann_solve', 'cg_solve', 'hypergrad', 'eval_mode', 'split_model', 'validation_features',
+           'hyper_step']
 
 # %% ../nbs/04_hypergrad.ipynb #9a63fcaf
 def _dot(a, b): return sum((x * y).sum() for x, y in zip(a, b))
@@ -88,30 +89,49 @@ def eval_mode(model:nn.Module):
     finally: model.train(was)
 
 # %% ../nbs/04_hypergrad.ipynb #eda49b31
+def split_model(model:nn.Module,
+                last_layer:str='classifier',  # name of the last linear layer (its weight is theta), e.g. 'fc'
+               ) -> tuple:
+    "`(features, head)`: a function from images to the input of `model`'s linear layer `last_layer`, and that layer"
+    try: head = model.get_submodule(last_layer)
+    except AttributeError: head = None
+    if not isinstance(head, nn.Linear):
+        raise ValueError(f"the model has no linear layer named {last_layer!r}; name its last linear layer with last_layer= "
+                         f"(one of {', '.join(n for n, m in model.named_modules() if isinstance(m, nn.Linear)) or 'none'})")
+    if last_layer == 'classifier' and isinstance(getattr(model, 'features', None), nn.Module): return model.features, head
+    def features(x):
+        seen = []
+        hook = head.register_forward_hook(lambda m, args, out: seen.append(args[0]))
+        try: model(x)
+        finally: hook.remove()
+        return seen[0]
+    return features, head
+
 @torch.no_grad()
-def validation_features(model:nn.Module, aug_model:AugmentModel|None, x:torch.Tensor) -> torch.Tensor:
-    "Features of validation images `x` as a hyper-step sees them (eval mode, through `aug_model.resample`)"
-    with eval_mode(model): return model.features(aug_model.resample(x) if aug_model is not None else x)
+def validation_features(features, aug_model:AugmentModel|None, x:torch.Tensor) -> torch.Tensor:
+    "Features of validation images `x` as a hyper-step sees them (through `aug_model.resample`), without a graph"
+    return features(aug_model.resample(x) if aug_model is not None else x)
 
 # %% ../nbs/04_hypergrad.ipynb #e0b590c1
-def hyper_step(model:nn.Module,  # with `features` and a linear `classifier` (its weight is theta)
+def hyper_step(model:nn.Module,  # a network whose last linear layer is `last_layer` (its weight is theta)
                aug_model:AugmentModel|None,  # learned augmentation (SHA or SEP), or None
                loss_model:LossModel,  # loss weights and soft labels (mode NONE learns nothing)
                opt:SparseRMSprop,  # over `aug_model.params` and `loss_model.tables`, in that order
                val_batch:tuple,  # `(x, y)`: clean validation images and labels
                train_batch:tuple,  # `(x, y, idx)`: train images, labels and their points' indices
                *,
-               solver:str='neumann', iters:int=5, alpha:float=0.01) -> dict:
+               solver:str='neumann', iters:int=5, alpha:float=0.01,
+               last_layer:str='classifier') -> dict:  # see `split_model`
     "One AutoDO hyper-iteration: hypergradient for the train batch's hyperparameters, then a sparse RMSprop step"
     (xv, yv), (xt, yt, idx) = val_batch, train_batch
-    theta = [model.classifier.weight]
+    features, head = split_model(model, last_layer)
     with eval_mode(model):
         rows = ([aug_model.params.rows(idx)] if aug_model is not None else []) + loss_model.rows(idx)
         if not rows: raise ValueError("hyper_step has nothing to learn: give an augmentation model or a loss model other than NONE")
         x_aug = aug_model(xt, rows[0].value) if aug_model is not None else xt
-        train_loss = loss_model(model.classifier(model.features(x_aug)), yt, rows[1:] if aug_model is not None else rows)
-        val_loss = F.cross_entropy(model.classifier(validation_features(model, aug_model, xv)), yv)
-        grads, stats = hypergrad(train_loss, val_loss, theta, [r.leaf for r in rows], solver=solver, iters=iters,
+        train_loss = loss_model(head(features(x_aug)), yt, rows[1:] if aug_model is not None else rows)
+        val_loss = F.cross_entropy(head(validation_features(features, aug_model, xv)), yv)
+        grads, stats = hypergrad(train_loss, val_loss, [head.weight], [r.leaf for r in rows], solver=solver, iters=iters,
                                  alpha=alpha, return_stats=True)
     if stats['finite']: opt.step(rows, grads)
     else: opt.skipped += 1

@@ -15,9 +15,11 @@ import torch.nn.functional as F
 import torchvision.transforms.v2.functional as TF
 from PIL import Image, ImageDraw, ImageEnhance, ImageOps
 
+from .data import DatasetInfo, get_info
+
 # %% auto #0
-__all__ = ['GEOMETRIC', 'CUTOUT_FILL', 'OPS', 'RANDAUGMENT_OPS', 'RANDAUGMENT_NM', 'RANDSUBAUGMENT_NM', 'DATASET_FAMILY',
-           'pil_warp', 'geometric_matrices', 'apply_op', 'pil_apply', 'to_pil', 'from_pil', 'Policy', 'RandAugment',
+__all__ = ['GEOMETRIC', 'CUTOUT_FILL', 'OPS', 'RANDAUGMENT_OPS', 'RANDAUGMENT_NM', 'RANDSUBAUGMENT_NM', 'pil_warp',
+           'geometric_matrices', 'apply_op', 'pil_apply', 'to_pil', 'from_pil', 'Policy', 'RandAugment',
            'RandSubAugment', 'load_policy_tables', 'TablePolicy', 'FastAutoAugment', 'DADA', 'policy_for',
            'random_crop', 'random_hflip', 'random_erasing', 'Pipeline', 'normalizer', 'dataset_transforms',
            'show_policies', 'sample_photos']
@@ -272,32 +274,32 @@ class DADA(TablePolicy):
 # %% ../nbs/02_policies.ipynb #dd747228
 RANDAUGMENT_NM = {'MNIST': (3, 5), 'CIFAR10': (3, 15), 'CIFAR100': (3, 15), 'SVHN': (3, 7), 'ImageNet': (2, 9)}
 RANDSUBAUGMENT_NM = {'MNIST': (3, 5), 'CIFAR10': (1, 15), 'CIFAR100': (1, 15), 'SVHN': (3, 7), 'ImageNet': (2, 9)}
-DATASET_FAMILY = {'FashionMNIST': 'MNIST', 'KMNIST': 'MNIST', 'Digits': 'MNIST', 'SVHN_extra': 'SVHN'}  # settings borrowed from
 
 def policy_for(aug_model:str,  # NONE, RAND, AUTO, DADA, SHA or SEP (the original's --aug-model)
-               dataset:str,  # a dataset name of `autodo.data.DATASETS`
+               dataset:str|DatasetInfo,  # a dataset name of `autodo.data.DATASETS`, or an entry from `get_info`
                table:str|None=None,  # a policy table to use where the dataset has none (AUTO, DADA)
               ) -> Policy|None:
     "The augmentation policy the paper pairs with `aug_model` on `dataset` (None for NONE)"
-    family = DATASET_FAMILY.get(dataset, dataset)
+    info = dataset if isinstance(dataset, DatasetInfo) else get_info(dataset)
     if aug_model == 'NONE': return None
     if aug_model in ('RAND', 'SHA', 'SEP'):
-        nm = (RANDAUGMENT_NM if aug_model == 'RAND' else RANDSUBAUGMENT_NM).get(family)
-        if nm is None: raise ValueError(f"dataset={dataset!r} has no RandAugment setting; use one of {', '.join(RANDAUGMENT_NM)} or a family member")
+        nm = (RANDAUGMENT_NM if aug_model == 'RAND' else RANDSUBAUGMENT_NM).get(info.family)
+        if nm is None: raise ValueError(f"dataset={info.name!r} has no RandAugment setting of its own; borrow one with "
+                                        f"like= (--like), one of {', '.join(RANDAUGMENT_NM)}")
         return (RandAugment if aug_model == 'RAND' else RandSubAugment)(*nm)
-    if aug_model == 'AUTO': return FastAutoAugment(dataset, table)
-    if aug_model == 'DADA': return DADA(dataset, table)
+    if aug_model == 'AUTO': return FastAutoAugment(info.name, table)
+    if aug_model == 'DADA': return DADA(info.name, table)
     raise ValueError(f"aug_model={aug_model!r} is unknown; use NONE, RAND, AUTO, DADA, SHA or SEP")
 
 # %% ../nbs/02_policies.ipynb #8f599358
-def random_crop(x:torch.Tensor, size:int, padding:int) -> torch.Tensor:
-    "Zero-pad by `padding`, then crop `size` x `size` at an independent random offset per image"
+def random_crop(x:torch.Tensor, padding:int=4) -> torch.Tensor:
+    "Zero-pad by `padding`, then crop back to the input's size at an independent random offset per image"
     B, C, H, W = x.shape
     p = F.pad(x, (padding,) * 4)
-    oy = torch.randint(0, H + 2 * padding - size + 1, (B, 1, 1), device=x.device)
-    ox = torch.randint(0, W + 2 * padding - size + 1, (B, 1, 1), device=x.device)
-    ar = torch.arange(size, device=x.device)
-    rows, cols = (oy + ar.view(1, -1, 1)).expand(B, size, size), (ox + ar.view(1, 1, -1)).expand(B, size, size)
+    oy = torch.randint(0, 2 * padding + 1, (B, 1, 1), device=x.device)
+    ox = torch.randint(0, 2 * padding + 1, (B, 1, 1), device=x.device)
+    rows = (oy + torch.arange(H, device=x.device).view(1, -1, 1)).expand(B, H, W)
+    cols = (ox + torch.arange(W, device=x.device).view(1, 1, -1)).expand(B, H, W)
     return p[torch.arange(B, device=x.device).view(B, 1, 1), :, rows, cols].permute(0, 3, 1, 2)
 
 def random_hflip(x:torch.Tensor, p:float=0.5) -> torch.Tensor:
@@ -341,24 +343,20 @@ def normalizer(mean, std):
     return normalize
 
 # %% ../nbs/02_policies.ipynb #e7753987
-def dataset_transforms(dataset:str,  # a dataset name of `autodo.data.DATASETS`
+def dataset_transforms(dataset:str|DatasetInfo,  # a dataset name of `autodo.data.DATASETS`, or an entry from `get_info`
                        policy:Policy|None=None,  # augmentation run first, on `uint8` images
                        train:bool=True,  # train-time augmentation, or the test-time transform
                       ) -> tuple[Callable|None, Pipeline]:
     "`(per_sample, per_batch)`: what must run in the `Dataset` (ImageNet's crops) and what runs on batches"
-    from autodo.data import get_info
     from torchvision.transforms import v2
-    info = get_info(dataset)
-    family = DATASET_FAMILY.get(dataset, dataset)
-    norm = normalizer(info.mean, info.std)
-    if family == 'ImageNet':
-        if train: return v2.RandomResizedCrop(224, antialias=True), Pipeline(policy, random_hflip, norm)
-        return v2.Compose([v2.Resize(256, antialias=True), v2.CenterCrop(224)]), Pipeline(norm)
+    info = dataset if isinstance(dataset, DatasetInfo) else get_info(dataset)
+    norm, ops = normalizer(info.mean, info.std), info.augment
+    flip = random_hflip if 'flip' in ops else None
+    if 'resized_crop' in ops:
+        if train: return v2.RandomResizedCrop(info.size, antialias=True), Pipeline(policy, flip, norm)
+        return v2.Compose([v2.Resize(round(info.size * 8 / 7), antialias=True), v2.CenterCrop(info.size)]), Pipeline(norm)
     if not train: return None, Pipeline(norm)
-    crop = (lambda x: random_crop(x, info.size, 4)) if family in ('CIFAR10', 'CIFAR100', 'SVHN') else None
-    flip = random_hflip if family in ('CIFAR10', 'CIFAR100') else None
-    erase = random_erasing if family in ('CIFAR10', 'CIFAR100', 'SVHN') else None
-    return None, Pipeline(policy, crop, flip, norm, erase)
+    return None, Pipeline(policy, random_crop if 'crop' in ops else None, flip, norm, random_erasing if 'erase' in ops else None)
 
 # %% ../nbs/02_policies.ipynb #3fd882b1
 def show_policies(x:torch.Tensor, policies:dict, ncols:int=8, title:str=''):

@@ -11,11 +11,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from fastcore.script import call_parse, Param
+
+from .core import RunStore, default_root
 from .train import METHODS
 
 # %% auto #0
-__all__ = ['CURVES', 'DIAGNOSTICS', 'RESULT_COLUMNS', 'PROTOCOLS', 'load_history', 'plot_learning_curves', 'collect_results',
-           'summarize', 'paper_results', 'table_layout', 'render_table', 'diagnostics_layout', 'results_cli']
+__all__ = ['CURVES', 'DIAGNOSTICS', 'RESULT_COLUMNS', 'RUN_COLUMNS', 'PROTOCOLS', 'load_history', 'plot_learning_curves',
+           'result_row', 'results_frame', 'collect_results', 'summarize', 'paper_results', 'table_layout',
+           'render_table', 'diagnostics_layout', 'results_cli']
 
 # %% ../nbs/07_results.ipynb #0b349c77
 def load_history(path) -> pd.DataFrame:
@@ -46,19 +50,20 @@ DIAGNOSTICS = ['weight_auroc_noisy', 'weight_auroc_noisy_within_label', 'weight_
                'soft_label_clean_share', 'soft_clean_gain_share', 'soft_clean_prob_change', 'hyper_steps_skipped']
 RESULT_COLUMNS = ['test_error_best', 'test_error_final', 'test_error_at_best_valid', 'minority_test_acc', *DIAGNOSTICS,
                   'hyper_movement_budget', 'wall_time_s']
+RUN_COLUMNS = ['dataset', 'scale', 'model', 'ir', 'sr', 'nr', 'method', 'tag', 'overfit', 'oversplit', 'run', 'epochs']
 
-def collect_results(root) -> pd.DataFrame:
-    "One row per finished run under `root` (`{root}/{dataset}/run{N}/*.json`)"
-    rows = []
-    for p in sorted(Path(root).glob('*/run*/*.json')):
-        r = json.loads(p.read_text())
-        c = r.get('config')
-        if c is None or r.get('epochs_run') != c['epochs']: continue
-        rows.append(dict(dataset=c['dataset'], scale=c['scale'], model=c['model'], ir=c['ir'], sr=c['sr'], nr=c['nr'],
-                         method=c['method'], tag=c.get('tag', ''), overfit=c['overfit'], oversplit=c['oversplit'], run=c['run'],
-                         epochs=c['epochs'], **{k: r.get(k, np.nan) for k in RESULT_COLUMNS}))
-    return pd.DataFrame(rows, columns=['dataset', 'scale', 'model', 'ir', 'sr', 'nr', 'method', 'tag', 'overfit', 'oversplit', 'run',
-                                       'epochs', *RESULT_COLUMNS])
+def result_row(r:dict) -> dict:
+    "One table row of a results dictionary: what identifies the run, then `RESULT_COLUMNS`"
+    c = r['config']
+    return {k: c.get(k, '') for k in RUN_COLUMNS} | {k: r.get(k, np.nan) for k in RESULT_COLUMNS}
+
+def results_frame(results:list[dict]) -> pd.DataFrame:
+    "`result_row` of each results dictionary"
+    return pd.DataFrame([result_row(r) for r in results], columns=RUN_COLUMNS + RESULT_COLUMNS)
+
+def collect_results(root, **where) -> pd.DataFrame:
+    "One row per finished run under `root` whose configuration has the values `where` (`RunStore.runs`)"
+    return results_frame(RunStore(root).runs(**where))
 
 # %% ../nbs/07_results.ipynb #ce1d3142
 PROTOCOLS = {'best': 'test_error_best', 'final': 'test_error_final', 'valid': 'test_error_at_best_valid'}
@@ -138,26 +143,20 @@ def diagnostics_layout(df:pd.DataFrame,  # from `collect_results`
     return out.loc[order]
 
 # %% ../nbs/07_results.ipynb #eb33e868
-def results_cli(argv=None):
-    "Console script `autodo-results`: the table of finished runs under `--data`, beside the paper's numbers"
-    import argparse, sys
-    p = argparse.ArgumentParser(prog='autodo-results', description='Tabulate finished runs (mean ± std test error over runs) '
-                                "in the paper's layout, beside the paper's numbers.")
-    p.add_argument('--data', default='', help='root holding {dataset}/run{N}/ results (default: local_data beside settings.ini)')
-    p.add_argument('--dataset', default='Digits', help='dataset to tabulate (default: Digits)')
-    p.add_argument('-ir', '--imbalance-ratio', type=int, nargs='*', help='only these IR columns')
-    p.add_argument('-nr', '--noise-ratio', type=float, nargs='*', help='only these NR columns')
-    p.add_argument('--protocol', choices=list(PROTOCOLS), default='best',
-                   help="best: best test error over epochs (the paper's); final: last epoch; valid: epoch of best validation accuracy")
-    p.add_argument('--out', help='also write the table to OUT.md, OUT.html and OUT.png')
-    a = p.parse_args(argv)
-    from autodo.train import default_root
-    df = collect_results(a.data or default_root())
-    df = df[df.dataset == a.dataset]
-    if a.imbalance_ratio: df = df[df.ir.isin(a.imbalance_ratio)]
-    if a.noise_ratio: df = df[df.nr.isin(a.noise_ratio)]
-    if df.empty:
-        print(f'autodo-results: error: no finished {a.dataset} runs under {a.data or default_root()!r}', file=sys.stderr); sys.exit(2)
-    scale = ', '.join(sorted(df.scale.unique()))
-    title = f'{a.dataset} test error (%), protocol {a.protocol}, {scale} scale'
-    print(render_table(table_layout(summarize(df, PROTOCOLS[a.protocol]), a.dataset), title, a.out)['markdown'])
+@call_parse
+def results_cli(data:str='',  # results root (default: local_data beside settings.ini, or $AUTODO_ROOT)
+                dataset:str='Digits',  # dataset to tabulate
+                ir:Param('only these IR columns', int, nargs='*')=None,
+                nr:Param('only these NR columns', float, nargs='*')=None,
+                protocol:Param("best: best test error over epochs (the paper's); final: last epoch; valid: at the best validation "
+                               "accuracy", str, choices=list(PROTOCOLS))='best',
+                out:str=None):  # also write the table to OUT.md, OUT.html and OUT.png
+    "Console script `autodo-results`: finished runs (mean ± std test error over runs) in the paper's layout, beside its numbers"
+    import sys
+    root = data or default_root()
+    df = collect_results(root, dataset=dataset)
+    if ir: df = df[df.ir.isin(ir)]
+    if nr: df = df[df.nr.isin(nr)]
+    if df.empty: print(f'autodo-results: error: no finished {dataset} runs under {root!r}', file=sys.stderr); sys.exit(2)
+    title = f"{dataset} test error (%), protocol {protocol}, {', '.join(sorted(df.scale.unique()))} scale"
+    print(render_table(table_layout(summarize(df, PROTOCOLS[protocol]), dataset), title, out)['markdown'])

@@ -4,17 +4,19 @@
 
 # %% ../nbs/10_table.ipynb #d88a5044
 from __future__ import annotations
-import itertools, json, os, queue, signal, subprocess, sys, threading
+import argparse, dataclasses, itertools, json, os, queue, signal, subprocess, sys, threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import torch
+from fastcore.docments import docments
 
-from .train import METHODS, make_config, default_root
-from .results import collect_results, summarize, table_layout, render_table, PROTOCOLS
+from .core import RunStore, default_root
+from .train import METHODS, Config, make_config
+from .results import results_frame, summarize, table_layout, render_table, PROTOCOLS
 
 # %% auto #0
-__all__ = ['experiment_notebook', 'table_cells', 'cell_done', 'TableRunner', 'run_table', 'table_cli']
+__all__ = ['experiment_notebook', 'table_cells', 'TableRunner', 'run_table', 'add_config_flags', 'table_cli']
 
 # %% ../nbs/10_table.ipynb #dffd56c2
 def experiment_notebook() -> Path:
@@ -27,20 +29,11 @@ def experiment_notebook() -> Path:
 
 # %% ../nbs/10_table.ipynb #fd2cc98a
 def table_cells(dataset:str, methods:list, columns:list, runs:int, root:str, scale:str='cpu', **overrides) -> list[dict]:
-    "Papermill parameters of every (method, (ir, nr) column, run) cell, checked by `make_config`"
-    cells = []
-    for (ir, nr), method, run in itertools.product(columns, methods, range(runs)):
-        cfg = make_config(dataset, method, scale, ir=ir, nr=nr, run=run, root=root, **overrides)
-        cells.append(dict(dataset=dataset, ir=ir, nr=nr, method=method, run=run, root=root, scale=scale, progress=False,
-                          overrides=overrides, _stem=str(cfg.run_dir / cfg.name)))
-    return cells
-
-def cell_done(cell:dict) -> bool:
-    "Whether the cell's results file exists and covers all its epochs"
-    p = Path(cell['_stem'] + '.json')
-    if not p.exists(): return False
-    r = json.loads(p.read_text())
-    return r.get('epochs_run') == r.get('config', {}).get('epochs')
+    "Every (method, (ir, nr) column, run) cell: its papermill parameters and its `Config` (checked by `make_config`)"
+    return [dict(params=dict(dataset=dataset, ir=ir, nr=nr, method=method, run=run, root=root, scale=scale, progress=False,
+                             overrides=overrides),
+                 cfg=make_config(dataset, method, scale, ir=ir, nr=nr, run=run, root=root, **overrides))
+            for (ir, nr), method, run in itertools.product(columns, methods, range(runs))]
 
 # %% ../nbs/10_table.ipynb #5ac1b711
 class TableRunner:
@@ -51,11 +44,11 @@ class TableRunner:
         self.notebook, self.procs, self.lock, self.stopped = notebook or experiment_notebook(), set(), threading.Lock(), False
 
     def run_cell(self, cell:dict) -> int:
-        "Execute one cell on a free device; the executed notebook is kept as `{stem}.ipynb`"
-        device = self.slots.get()
+        "Execute one cell on a free device; the executed notebook is kept where `RunStore` puts it"
+        device, cfg = self.slots.get(), cell['cfg']
         try:
-            params = {k: v for k, v in cell.items() if not k.startswith('_')} | dict(device=device, threads=self.threads)
-            out = Path(cell['_stem'] + '.ipynb'); out.parent.mkdir(parents=True, exist_ok=True)
+            params = cell['params'] | dict(device=device, threads=self.threads)
+            out = RunStore(cfg.root).path(cfg, 'notebook'); out.parent.mkdir(parents=True, exist_ok=True)
             cmd = [sys.executable, '-m', 'papermill', str(self.notebook), str(out), '-y', json.dumps(params), '--no-progress-bar',
                    '--cwd', str(out.parent)]
             with self.lock:
@@ -64,7 +57,7 @@ class TableRunner:
                 self.procs.add(p)
             err = p.communicate()[1]
             with self.lock: self.procs.discard(p)
-            name = Path(cell['_stem']).relative_to(Path(cell['root']))
+            name = f'{cfg.dataset}/run{cfg.run}/{cfg.name}'
             self.log(f"{'done' if p.returncode == 0 else 'FAILED'} {name} on {device}" +
                      ('' if p.returncode == 0 or self.stopped else f': {err.strip().splitlines()[-1] if err.strip() else p.returncode}'))
             return p.returncode
@@ -79,7 +72,7 @@ class TableRunner:
                 except ProcessLookupError: pass
 
 # %% ../nbs/10_table.ipynb #d9e6c13e
-def run_table(dataset:str='Digits',  # a dataset of `autodo.data.DATASETS`
+def run_table(dataset:str='Digits',  # a dataset of `autodo.data.DATASETS`, or your own image folder
               methods:list|None=None,  # table rows (default: all eight)
               columns:list=((10, 0.0), (10, 0.1)),  # (ir, nr) settings
               runs:int=3,  # runs per cell
@@ -88,10 +81,11 @@ def run_table(dataset:str='Digits',  # a dataset of `autodo.data.DATASETS`
               workers:int|None=None,  # parallel cells (default: one per GPU, else 2)
               protocol:str='best',  # table protocol: best, final or valid
               log=print, **overrides) -> dict:
-    "Run the missing cells of a table in parallel, then render it; returns the layout and renderings"
+    "Run the missing cells of a table in parallel, then render it; returns the layout, renderings, results and cells"
     root = str(Path(root or default_root()).resolve())
     cells = table_cells(dataset, list(methods or METHODS), list(columns), runs, root, scale, **overrides)
-    todo = [c for c in cells if not cell_done(c)]
+    store = RunStore(root)
+    todo = [c for c in cells if store.finished(c['cfg']) is None]
     gpus = [f'cuda:{i}' for i in range(torch.cuda.device_count())]
     devices = gpus[:workers] if gpus and workers else gpus or ['cpu'] * (workers or 2)
     threads = 0 if gpus else max(1, (os.cpu_count() or 1) // len(devices))
@@ -109,14 +103,12 @@ def run_table(dataset:str='Digits',  # a dataset of `autodo.data.DATASETS`
     finally:
         for s, h in handlers.items(): signal.signal(s, h)
     failed = [c for c, code in zip(todo, codes) if code != 0]
-    if failed: raise RuntimeError(f"{len(failed)} cells failed (see their notebooks), e.g. {failed[0]['_stem']}.ipynb")
-    df = collect_results(root)
-    df = df[(df.dataset == dataset) & df.method.isin(list(methods or METHODS)) & (df.scale == scale)]
-    df = df[[any(r.ir == ir and abs(r.nr - nr) < 1e-9 for ir, nr in columns) for r in df.itertuples()]]
+    if failed: raise RuntimeError(f"{len(failed)} cells failed (see their notebooks), e.g. {store.path(failed[0]['cfg'], 'notebook')}")
+    df = results_frame([store.finished(c['cfg']) for c in cells])  # exactly the asked cells, under the asked settings
     layout = table_layout(summarize(df, PROTOCOLS[protocol]), dataset)
     title = f"{dataset} test error (%), protocol '{protocol}', {scale} scale, {runs} runs"
-    out = render_table(layout, title, Path(root) / dataset / f'table_{scale}_{protocol}')
-    return dict(layout=layout, results=df, **out)
+    out = render_table(layout, title, store.table_stem(cells[0]['cfg'].dataset, scale, protocol))
+    return dict(layout=layout, results=df, cells=cells, **out)
 
 # %% ../nbs/10_table.ipynb #fcb208e3
 def _column(s:str) -> tuple:
@@ -124,12 +116,23 @@ def _column(s:str) -> tuple:
     try: return int(ir), float(nr)
     except ValueError: raise ValueError(f"column {s!r}: write IR,NR such as 100,0.1") from None
 
+_TABLE_SETS = ('dataset', 'method', 'ir', 'nr', 'run', 'root', 'data', 'scale', 'seed', 'workers', 'device', 'progress')
+
+def add_config_flags(p:argparse.ArgumentParser, skip=_TABLE_SETS):
+    "A `--field-name` flag for every `Config` field but `skip`, typed and documented from `Config` itself"
+    docs, types = docments(Config), {'int': int, 'float': float, 'str': str}
+    for f in dataclasses.fields(Config):
+        if f.name in skip: continue
+        base = str(f.type).split('|')[0].strip()
+        kind = dict(action=argparse.BooleanOptionalAction) if base == 'bool' else dict(type=types[base])
+        p.add_argument('--' + f.name.replace('_', '-'), help=f"{docs[f.name] or f.name} (default: the preset's)", **kind)
+
 def table_cli(argv=None):
     "Console script `autodo-table`: run a whole table (skipping finished cells) and print it"
-    import argparse
     p = argparse.ArgumentParser(prog='autodo-table', description='Run every (method, IR-NR column, run) cell of a table with '
-                                'papermill, in parallel, skipping finished cells; then print the table beside the paper\'s.')
-    p.add_argument('--dataset', default='Digits')
+                                'papermill, in parallel, skipping finished cells; then print the table beside the paper\'s. '
+                                'Every other setting of a run (see Config) can be given too, for all cells.')
+    p.add_argument('--dataset', default='Digits', help='a dataset of the paper, Digits, or your own image folder')
     p.add_argument('--methods', nargs='*', choices=list(METHODS), help='table rows (default: all eight)')
     p.add_argument('--columns', nargs='*', default=['10,0.0', '10,0.1'], help='IR,NR settings (default: 10,0.0 10,0.1)')
     p.add_argument('--runs', type=int, default=3, help='runs per cell (default: 3)')
@@ -137,15 +140,13 @@ def table_cli(argv=None):
     p.add_argument('--scale', choices=['cpu', 'paper'], default='cpu')
     p.add_argument('--workers', type=int, help='cells at once (default: one per GPU, else 2)')
     p.add_argument('--protocol', choices=list(PROTOCOLS), default='best', help='table protocol (default: best, the paper\'s)')
-    p.add_argument('--epochs', type=int); p.add_argument('--hyper-start', type=int)
-    p.add_argument('--policy-tables-of', help="FAA/DADA tables to borrow for datasets without (e.g. SVHN for Digits)")
-    p.add_argument('--soft-norm', choices=['logit', 'row'], help="soft labels' RMSprop normalisation (default: logit, the paper's)")
-    p.add_argument('--tag', help='suffix of every cell\'s output names: a variant kept apart as its own table rows, method[tag]')
-    a = p.parse_args(argv)
+    add_config_flags(p)
+    a = vars(p.parse_args(argv))
+    table = {k: a.pop(k) for k in ('dataset', 'methods', 'columns', 'runs', 'data', 'scale', 'workers', 'protocol')}
     try:
-        res = run_table(a.dataset, a.methods, [_column(c) for c in a.columns], a.runs, a.data, a.scale, a.workers, a.protocol,
-                        log=lambda m: print(m, flush=True), epochs=a.epochs, hyper_start=a.hyper_start,
-                        policy_tables_of=a.policy_tables_of, soft_norm=a.soft_norm, tag=a.tag)
+        res = run_table(table['dataset'], table['methods'], [_column(c) for c in table['columns']], table['runs'], table['data'],
+                        table['scale'], table['workers'], table['protocol'], log=lambda m: print(m, flush=True),
+                        **{k: v for k, v in a.items() if v is not None})
     except (ValueError, FileNotFoundError, RuntimeError) as e:
         print(f'autodo-table: error: {e}', file=sys.stderr); sys.exit(2)
     except KeyboardInterrupt:

@@ -2,7 +2,8 @@
 import json, os, signal, subprocess, sys, time
 from pathlib import Path
 import pytest, torch
-from autodo.bias import make_biased_split, split_path
+from autodo.bias import make_biased_split
+from autodo.core import RunStore
 from autodo.data import load_dataset
 from autodo.train import METHODS, train
 
@@ -11,13 +12,14 @@ QUICK = dict(dataset='Digits', ir=10, nr=0.1, epochs=2, hyper_start=0, progress=
 
 @pytest.mark.parametrize('method', list(METHODS))
 def test_every_method_runs_and_writes_its_outputs(tmp_path, method):
-    res = train(method=method, root=str(tmp_path), policy_tables_of='SVHN' if method in ('faa', 'dada') else None, **QUICK)
+    res = train(method=method, root=str(tmp_path), policy_tables_of='SVHN' if method in ('faa', 'dada') else None, **QUICK).results
     run = tmp_path / 'Digits' / 'run0'
     stem = f'{method}_ir_10_sr_1.0_nr_0.1'
     lines = [json.loads(l) for l in (run / f'{stem}.jsonl').read_text().splitlines()]
     assert [l['epoch'] for l in lines] == [0, 1]
     assert (run / f'{stem}.ckpt').exists() and (run / 'data_ir_10_sr_1.0_nr_0.1.pt').exists()
-    assert any((run / 'tb' / stem).iterdir())
+    assert any((run / 'tb' / stem).iterdir()) and (run / f'{stem}_curves.png').exists()
+    assert (run / f'{stem}_learned.png').exists() == (METHODS[method][2] == 'HES')
     assert json.loads((run / f'{stem}.json').read_text())['test_error_final'] == res['test_error_final']
     assert 0 <= res['test_error_best'] <= res['test_error_final'] <= 100
     assert len(res['per_class_test_acc']) == 10 and 0 <= res['minority_test_acc'] <= 1
@@ -65,7 +67,7 @@ def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path):
     for k in ('test_error_best', 'test_error_final', 'test_error_at_best_valid', 'per_class_test_acc', 'weight_auroc_noisy',
               'soft_label_clean_share'):
         assert a[k] == b[k], k
-    ta, tb = (torch.load(d / f'{stem}.ckpt', weights_only=False)['tables'] for d in (whole, killed))
+    ta, tb = (torch.load(d / f'{stem}.ckpt', weights_only=False)['ado']['tables'] for d in (whole, killed))
     assert all(torch.equal(x, y) for x, y in zip(ta, tb))
 
 @pytest.mark.parametrize('args, message', [
@@ -97,7 +99,7 @@ def test_diverging_hyper_steps_stop_the_run_and_name_the_setting(tmp_path):
 
 def test_split_made_with_other_ratios_is_refused(tmp_path):
     other = make_biased_split(load_dataset('Digits').targets, 10, ir=100, nr=0.3, valid_size=250, seed=0)
-    other.save(split_path(tmp_path, 'Digits', 0, 10, 1.0, 0.1))
+    other.save(RunStore(tmp_path).split_path(dict(dataset='Digits', run=0, ir=10, sr=1.0, nr=0.1)))
     r = autodo_train('-ir', 10, '-nr', 0.1, '--data', tmp_path, '--epochs', 1, '--no-progress')
     assert r.returncode == 2 and 'other parameters' in r.stderr and 'ir=10' in r.stderr and 'Traceback' not in r.stderr
 
@@ -109,8 +111,8 @@ def test_corrupt_checkpoint_is_a_clear_error(tmp_path):
     assert r.returncode == 2 and 'corrupt' in r.stderr and 'Traceback' not in r.stderr
 
 def test_ablations_validate_on_test_data_and_train_on_all_data(tmp_path):
-    fit = train(method='autodo_aw', root=str(tmp_path), overfit=True, **QUICK)
-    over = train(method='autodo_aw', root=str(tmp_path), oversplit=True, **QUICK)
+    fit = train(method='autodo_aw', root=str(tmp_path), overfit=True, **QUICK).results
+    over = train(method='autodo_aw', root=str(tmp_path), oversplit=True, **QUICK).results
     run = tmp_path / 'Digits' / 'run0'
     assert (run / 'autodo_aw_ir_10_sr_1.0_nr_0.1_overfit.json').exists() and (run / 'autodo_aw_ir_10_sr_1.0_nr_0.1_oversplit.json').exists()
     assert over['n_train'] > fit['n_train'], 'oversplit trains on the validation points too'

@@ -18,7 +18,7 @@ def register_small_real(train=5000, valid=22000, test=26032):
     data = {s: (torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, generator=g), torch.randint(0, 10, (n,), generator=g))
             for s, n in [('train', train + valid), ('test', test)]}
     register_dataset(DatasetInfo('small-real', 10, 3, 32, (0.5,) * 3, (0.25,) * 3, {'train': train + valid, 'test': test}, valid,
-                                 'cnn', files={'train': [], 'test': []}, load=lambda root, split, download: data[split]))
+                                 files={'train': [], 'test': []}, load=lambda root, split, download: data[split]))
 
 def ready(cfg):
     r = Run(cfg); r.setup_data(); r.setup_model(); r.history = []
@@ -26,7 +26,7 @@ def ready(cfg):
 
 def epoch_time(r, e):
     t = time.perf_counter()
-    if r.hyper_opt is not None: r.hyper_epoch(r.cfg.hyper_start + 1 + e)
+    if r.ado.learns: r.hyper_epoch(r.cfg.hyper_start + 1 + e)
     r.train_epoch(e)
     return time.perf_counter() - t
 
