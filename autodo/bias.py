@@ -127,6 +127,8 @@ def make_biased_split(targets,  # labels of the full official train set
     rest, valid = stratified_valid(clean, k, seed) if n_valid is None else (np.arange(len(clean)), np.arange(n_valid))
     pool = np.arange(len(clean)) if oversplit else rest
     train = imbalance(subsample(pool, sr, rng), clean, num_classes, ir, rng)
+    if len(train) < 2:
+        raise SplitError(f"sr={sr!r}, ir={ir!r} keep {len(train)} of {len(pool)} train points; a run needs at least 2: use a larger sr")
     noisy, noise_idx = label_noise(train, clean, num_classes, nr, rng)
     params = dict(num_classes=num_classes, ir=ir, sr=sr, nr=nr, valid_size=k, seed=seed, overfit=bool(overfit),
                   oversplit=bool(oversplit), external_valid=n_valid is not None, n_train_full=len(clean), n_test=n_test if overfit else None)
@@ -179,14 +181,24 @@ class SplitMismatchError(SplitError):
     "A split file made with other parameters than requested"
 
 # %% ../nbs/01_bias.ipynb #e592d405
+def _check_loaded(s:BiasedSplit):
+    "The promises a split file must keep: lengths, index ranges, a validation set apart from training"
+    p = s.params
+    n, t = p['n_train_full'], lambda name: getattr(s, name)
+    n_valid = p['n_test'] if p['overfit'] else p['valid_size'] if p.get('external_valid') else n
+    if not len(s.targets) == len(s.clean_targets) == n: raise ValueError(f"{len(s.targets)} labels for {n} train points")
+    for name, hi in [('train_idx', n), ('noise_idx', n), ('valid_idx', n_valid)]:
+        if len(t(name)) and not (0 <= int(t(name).min()) and int(t(name).max()) < hi): raise ValueError(f"{name} outside [0, {hi})")
+    if not (p['oversplit'] or p['overfit'] or p.get('external_valid')) and bool(np.isin(s.valid_idx, s.train_idx).any()):
+        raise ValueError('its validation points overlap its train points')
+
 @patch(cls_method=True)
 def load(cls:BiasedSplit, path, **expected) -> BiasedSplit:
-    "Read a split from `path`, checking its parameters equal `expected`"
+    "Read a split from `path`, checking that it keeps its promises and that its parameters equal `expected`"
     try:
         d = torch.load(path, weights_only=True)
         s = cls(**{k: d[k] for k in _TENSORS}, params=d['params'])
-        n = s.params['n_train_full']
-        assert len(s.targets) == len(s.clean_targets) == n and int(s.train_idx.max()) < n
+        _check_loaded(s)
     except Exception as e:
         raise CorruptSplitError(f"split file {str(path)!r} is corrupt ({type(e).__name__}: {e}); delete it to make the split again") from e
     bad = {k: (s.params.get(k), v) for k, v in expected.items() if s.params.get(k) != v}

@@ -4,15 +4,15 @@
 
 # %% ../nbs/09_cli.ipynb #86d6b3db
 from __future__ import annotations
-import argparse, json, sys, warnings
+import argparse, errno, json, sys, warnings
 
-from .core import RunStore
+from .core import RunStore, DiskFullError
 from .data import DATASETS, DatasetFilesMissing
 from .train import METHODS, Config, make_config, method_for, train, ConfigError
 from .results import RESULT_COLUMNS
 
 # %% auto #0
-__all__ = ['train_parser', 'config_from_args', 'train_cli']
+__all__ = ['train_parser', 'config_from_args', 'os_error', 'train_cli']
 
 # %% ../nbs/09_cli.ipynb #dbec98b6
 def train_parser() -> argparse.ArgumentParser:
@@ -58,7 +58,7 @@ def train_parser() -> argparse.ArgumentParser:
 # %% ../nbs/09_cli.ipynb #85d4f14c
 def _run_number(run:str) -> int:
     s = run[3:] if run.startswith('run') else run
-    if not s.isdigit(): raise ConfigError(f"-r {run!r}: give a run folder like run0 or a number like 0")
+    if not (s.isascii() and s.isdigit()): raise ConfigError(f"-r {run!r}: give a run folder like run0 or a number like 0")
     return int(s)
 
 def config_from_args(args:argparse.Namespace) -> Config:
@@ -86,6 +86,12 @@ def _fail(prog:str, msg:str, code:int=2):
     print(f'{prog}: error: {msg}', file=sys.stderr)
     sys.exit(code)
 
+def os_error(e:OSError) -> str:
+    "An `OSError` as one line that names the file and what to do"
+    if getattr(e, 'errno', None) == errno.ENOSPC: return str(e) if isinstance(e, DiskFullError) else f"no space left on the disk ({e})"
+    where = f" {e.filename!r}" if getattr(e, 'filename', None) else ''
+    return f"{e.strerror or e}:{where}; give --data a folder you can read and write, with free space"
+
 def _warn(message, category, *args, **kwargs): print(f'autodo-train: warning: {message}', file=sys.stderr)
 
 def train_cli(argv:list[str]|None=None):
@@ -97,6 +103,7 @@ def train_cli(argv:list[str]|None=None):
             warnings.showwarning = _warn
             res = train(cfg=cfg).results
     except (ValueError, FileNotFoundError) as e: _fail('autodo-train', str(e))
+    except OSError as e: _fail('autodo-train', os_error(e))
     except KeyboardInterrupt: _fail('autodo-train', 'interrupted; run the same command again to resume from the last checkpoint', 130)
     print(json.dumps(dict(dataset=cfg.dataset, method=cfg.method, ir=cfg.ir, nr=cfg.nr, run=cfg.run, scale=cfg.scale,
                           results=str(RunStore(cfg.root).path(cfg, 'results')), **{k: res[k] for k in RESULT_COLUMNS if k in res}), indent=1))

@@ -4,17 +4,20 @@
 
 # %% ../nbs/00_core.ipynb #d6618bbd
 from __future__ import annotations
-import json, os, tempfile
+import contextlib, errno, fcntl, json, os, re, shutil, socket, tempfile, time
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 
 from fastcore.basics import patch_to
 
 # %% auto #0
-__all__ = ['RUNTIME_FIELDS', 'OUTPUTS', 'atomic_write', 'default_root', 'identity', 'config_diff', 'run_name',
-           'CorruptResultsError', 'RunStore', 'read_results', 'is_finished']
+__all__ = ['RUNTIME_FIELDS', 'OUTPUTS', 'NAME', 'DiskFullError', 'atomic_write', 'default_root', 'identity', 'config_diff',
+           'check_name', 'run_name', 'CorruptResultsError', 'RunStore', 'read_results', 'is_finished', 'RunLockedError']
 
 # %% ../nbs/00_core.ipynb #a4aabde0
+class DiskFullError(OSError):
+    "No space left for a file"
+
 def atomic_write(path, write):
     "Call `write(tmp_path)` on a fresh temporary file beside `path`, then rename it onto `path` (removed on failure)"
     path = Path(path)
@@ -24,8 +27,11 @@ def atomic_write(path, write):
     try:
         write(Path(tmp))
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
+        full = getattr(e, 'errno', None) == errno.ENOSPC or (isinstance(e, Exception) and shutil.disk_usage(path.parent).free < 2**20)
+        if full: raise DiskFullError(errno.ENOSPC, f"no space left on the disk holding {path}; free some space there and "
+                                                   "run the same command again (nothing half-written was left)") from e
         raise
 
 # %% ../nbs/00_core.ipynb #17f2040b
@@ -53,13 +59,23 @@ def config_diff(mine, theirs, defaults=None) -> dict:
 
 # %% ../nbs/00_core.ipynb #b08c434a
 OUTPUTS = {'ckpt': '.ckpt', 'metrics': '.jsonl', 'results': '.json', 'notebook': '.ipynb', 'curves': '_curves.png',
-           'learned': '_learned.png'}
+           'learned': '_learned.png', 'lock': '.lock'}
+
+NAME = re.compile(r'[A-Za-z0-9][A-Za-z0-9._+-]{0,63}')
+
+def check_name(value:str, what:str) -> str:
+    "`value` if it is safe as one path component (letters, digits, `. _ + -`, at most 64), else a `ValueError` naming `what`"
+    if not isinstance(value, str) or not NAME.fullmatch(value):
+        raise ValueError(f"{what}={value!r} cannot name files: use at most 64 letters, digits, '.', '_', '+' or '-', "
+                         "starting with a letter or digit")
+    return value
 
 def run_name(cfg) -> str:
-    "File stem of a run's outputs: `{method}_ir_{ir}_sr_{sr}_nr_{nr}`, then `_overfit`, `_oversplit`, `_{tag}` as set"
+    "File stem of a run's outputs: `{method}_ir_{ir}_sr_{sr}_nr_{nr}`, then `_overfit`, `_oversplit`, `_{tag}`, `_paper` as set"
     c = _as_dict(cfg)
-    abl = ('_overfit' if c.get('overfit') else '') + ('_oversplit' if c.get('oversplit') else '') + (f"_{c['tag']}" if c.get('tag') else '')
-    return f"{c['method']}_ir_{int(c['ir'])}_sr_{float(c['sr'])}_nr_{float(c['nr'])}{abl}"
+    abl = ('_overfit' if c.get('overfit') else '') + ('_oversplit' if c.get('oversplit') else '')
+    abl += (f"_{check_name(c['tag'], 'tag')}" if c.get('tag') else '') + ('_paper' if c.get('scale') == 'paper' else '')
+    return f"{check_name(c['method'], 'method')}_ir_{int(c['ir'])}_sr_{float(c['sr'])}_nr_{float(c['nr'])}{abl}"
 
 # %% ../nbs/00_core.ipynb #0e088a06
 class CorruptResultsError(ValueError):
@@ -73,7 +89,9 @@ class RunStore:
     def run_dir(self, cfg) -> Path:
         "`{root}/{dataset}/run{N}`: every file of run N of `cfg`'s dataset"
         c = _as_dict(cfg)
-        return self.root / c['dataset'] / f"run{c['run']}"
+        if isinstance(c['run'], bool) or not isinstance(c['run'], int) or c['run'] < 0:
+            raise ValueError(f"run={c['run']!r} must be a run number >= 0")
+        return self.root / check_name(c['dataset'], 'dataset') / f"run{c['run']}"
 
     def path(self, cfg, kind:str) -> Path:
         "Path of output `kind` of `cfg`'s run: a key of `OUTPUTS`, or 'tb' (its tensorboard folder)"
@@ -89,7 +107,7 @@ class RunStore:
 
     def table_stem(self, dataset:str, scale:str, protocol:str) -> Path:
         "Stem of a rendered table (`.md`, `.html`, `.png` are added)"
-        return self.root / dataset / f'table_{scale}_{protocol}'
+        return self.root / check_name(dataset, 'dataset') / f'table_{scale}_{protocol}'
 
 # %% ../nbs/00_core.ipynb #cd46265a
 def read_results(path) -> dict:
@@ -121,3 +139,36 @@ def runs(self, **where) -> list[dict]:
         r = read_results(p)
         if is_finished(r) and all(json.loads(json.dumps(v)) == r['config'].get(k) for k, v in where.items()): out.append(r)
     return out
+
+# %% ../nbs/00_core.ipynb #c8e0efe0
+class RunLockedError(ValueError):
+    "A run that another process is training"
+
+@patch_to(RunStore)
+@contextlib.contextmanager
+def lock(self, cfg):
+    "Hold `cfg`'s run for this process while the block runs; a `RunLockedError` naming the holder if another holds it"
+    p = self.path(cfg, 'lock')
+    p.parent.mkdir(parents=True, exist_ok=True)
+    with open(p, 'a+') as f:
+        try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            raise RunLockedError(f"{p.parent / run_name(cfg)} is being trained by {f.read().strip() or 'another process'}; "
+                                 "wait for it to finish, or stop that process and run again") from None
+        f.seek(0); f.truncate(); f.write(f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}"); f.flush()
+        try: yield
+        finally:
+            f.seek(0); f.truncate()
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+@patch_to(RunStore)
+def holder(self, cfg) -> str|None:
+    "Who holds `cfg`'s run now (None: nobody)"
+    p = self.path(cfg, 'lock')
+    if not p.exists(): return None
+    with open(p) as f:
+        try: fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError: return f.read().strip() or 'another process'
+        fcntl.flock(f, fcntl.LOCK_UN)
+    return None

@@ -218,7 +218,7 @@ def load_dataset(name:str|DatasetInfo,  # a key of `DATASETS`, or an entry from 
         raise DatasetFilesMissing(f"{info.name} {split} files are missing under root={str(root)!r}; put these files there "
                                   f"(as torchvision lays them out), or pass download=True on a machine with internet:\n{where}")
     try: images, targets = info.load(str(root), split, download)
-    except (RuntimeError, OSError, ValueError) as e:
+    except Exception as e:  # torchvision's readers fail with assertions, struct errors, ... on bad files
         raise ValueError(f"{info.name} files under {str(root)!r} could not be read ({e}); replace them with fresh copies") from e
     return IndexedDataset(images, targets, transform, info.name)
 

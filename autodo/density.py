@@ -150,4 +150,7 @@ def density_cli(data:str='',  # results root (default: local_data beside setting
     try: density_figures(data or default_root(), dataset, ir, nr, run, out, max_points, **({'epochs': epochs} if epochs else {}))
     except (ValueError, FileNotFoundError) as e:
         print(f'autodo-density: error: {e}', file=sys.stderr); sys.exit(2)
+    except OSError as e:
+        from autodo.cli import os_error
+        print(f'autodo-density: error: {os_error(e)}', file=sys.stderr); sys.exit(2)
     print(f'figures written to {out}/')

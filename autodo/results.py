@@ -13,13 +13,13 @@ import pandas as pd
 
 from fastcore.script import call_parse, Param
 
-from .core import RunStore, default_root
+from .core import RunStore, default_root, identity
 from .train import METHODS
 
 # %% auto #0
-__all__ = ['CURVES', 'DIAGNOSTICS', 'RESULT_COLUMNS', 'RUN_COLUMNS', 'PROTOCOLS', 'load_history', 'plot_learning_curves',
-           'result_row', 'results_frame', 'collect_results', 'summarize', 'paper_results', 'table_layout',
-           'render_table', 'diagnostics_layout', 'results_cli']
+__all__ = ['CURVES', 'DIAGNOSTICS', 'RESULT_COLUMNS', 'RUN_COLUMNS', 'PROTOCOLS', 'CELL_KEYS', 'load_history',
+           'plot_learning_curves', 'result_row', 'results_frame', 'collect_results', 'check_one_setting', 'summarize',
+           'paper_results', 'table_layout', 'render_table', 'diagnostics_layout', 'results_cli']
 
 # %% ../nbs/07_results.ipynb #0b349c77
 def load_history(path) -> pd.DataFrame:
@@ -50,12 +50,13 @@ DIAGNOSTICS = ['weight_auroc_noisy', 'weight_auroc_noisy_within_label', 'weight_
                'soft_label_clean_share', 'soft_clean_gain_share', 'soft_clean_prob_change', 'hyper_steps_skipped']
 RESULT_COLUMNS = ['test_error_best', 'test_error_final', 'test_error_at_best_valid', 'minority_test_acc', *DIAGNOSTICS,
                   'hyper_movement_budget', 'wall_time_s']
-RUN_COLUMNS = ['dataset', 'scale', 'model', 'ir', 'sr', 'nr', 'method', 'tag', 'overfit', 'oversplit', 'run', 'epochs']
+RUN_COLUMNS = ['dataset', 'scale', 'model', 'ir', 'sr', 'nr', 'method', 'tag', 'overfit', 'oversplit', 'run', 'epochs', 'setting']
 
 def result_row(r:dict) -> dict:
-    "One table row of a results dictionary: what identifies the run, then `RESULT_COLUMNS`"
+    "One table row of a results dictionary: what identifies the run (`setting`: all of it but the run and seed), then `RESULT_COLUMNS`"
     c = r['config']
-    return {k: c.get(k, '') for k in RUN_COLUMNS} | {k: r.get(k, np.nan) for k in RESULT_COLUMNS}
+    setting = json.dumps({k: v for k, v in identity(c).items() if k not in ('run', 'seed')}, sort_keys=True)
+    return {k: c.get(k, '') for k in RUN_COLUMNS[:-1]} | dict(setting=setting) | {k: r.get(k, np.nan) for k in RESULT_COLUMNS}
 
 def results_frame(results:list[dict]) -> pd.DataFrame:
     "`result_row` of each results dictionary"
@@ -67,11 +68,23 @@ def collect_results(root, **where) -> pd.DataFrame:
 
 # %% ../nbs/07_results.ipynb #ce1d3142
 PROTOCOLS = {'best': 'test_error_best', 'final': 'test_error_final', 'valid': 'test_error_at_best_valid'}
+CELL_KEYS = ['dataset', 'scale', 'ir', 'sr', 'nr', 'method', 'tag', 'overfit', 'oversplit']
+
+def check_one_setting(df:pd.DataFrame):
+    "A `ValueError` if the runs of one table cell were made with different settings (their mean would mean nothing)"
+    n = df.groupby(CELL_KEYS).setting.nunique()
+    if (n > 1).any():
+        cell = dict(zip(CELL_KEYS, n[n > 1].index[0]))
+        settings = [json.loads(s) for s in df.merge(pd.DataFrame([cell])).setting.unique()]
+        differ = sorted(k for k in settings[0] if len({json.dumps(s.get(k)) for s in settings}) > 1)
+        raise ValueError(f"the finished runs of {cell['method']} on {cell['dataset']} IR={cell['ir']} NR={cell['nr']} ({cell['scale']} "
+                         f"scale) were made with different settings ({', '.join(differ)}): tabulate one setting at a time, "
+                         "e.g. give each variant its own --tag, or its own results root")
 
 def summarize(df:pd.DataFrame, metric:str='test_error_best') -> pd.DataFrame:
-    "Mean, standard deviation and number of runs of `metric` per (dataset, scale, IR, SR, NR, method, tag, ablations)"
-    keys = ['dataset', 'scale', 'ir', 'sr', 'nr', 'method', 'tag', 'overfit', 'oversplit']
-    g = df.groupby(keys)[metric]
+    "Mean, standard deviation and number of runs of `metric` per table cell (dataset, scale, IR, SR, NR, method, tag, ablations)"
+    check_one_setting(df)
+    g = df.groupby(CELL_KEYS)[metric]
     return pd.DataFrame({'mean': g.mean(), 'std': g.std(ddof=1).fillna(0.), 'runs': g.count()}).reset_index()
 
 # %% ../nbs/07_results.ipynb #a0dc81cf
@@ -154,9 +167,12 @@ def results_cli(data:str='',  # results root (default: local_data beside setting
     "Console script `autodo-results`: finished runs (mean ± std test error over runs) in the paper's layout, beside its numbers"
     import sys
     root = data or default_root()
-    df = collect_results(root, dataset=dataset)
+    try: df = collect_results(root, dataset=dataset)
+    except ValueError as e: print(f'autodo-results: error: {e}', file=sys.stderr); sys.exit(2)
     if ir: df = df[df.ir.isin(ir)]
     if nr: df = df[df.nr.isin(nr)]
     if df.empty: print(f'autodo-results: error: no finished {dataset} runs under {root!r}', file=sys.stderr); sys.exit(2)
     title = f"{dataset} test error (%), protocol {protocol}, {', '.join(sorted(df.scale.unique()))} scale"
-    print(render_table(table_layout(summarize(df, PROTOCOLS[protocol]), dataset), title, out)['markdown'])
+    try: summary = summarize(df, PROTOCOLS[protocol])
+    except ValueError as e: print(f'autodo-results: error: {e}', file=sys.stderr); sys.exit(2)
+    print(render_table(table_layout(summary, dataset), title, out)['markdown'])

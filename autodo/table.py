@@ -13,6 +13,7 @@ from fastcore.docments import docments
 
 from .core import RunStore, default_root
 from .train import METHODS, Config, make_config
+from .cli import os_error
 from .results import results_frame, summarize, table_layout, render_table, PROTOCOLS
 
 # %% auto #0
@@ -30,12 +31,22 @@ def experiment_notebook() -> Path:
 # %% ../nbs/10_table.ipynb #fd2cc98a
 def table_cells(dataset:str, methods:list, columns:list, runs:int, root:str, scale:str='cpu', **overrides) -> list[dict]:
     "Every (method, (ir, nr) column, run) cell: its papermill parameters and its `Config` (checked by `make_config`)"
-    return [dict(params=dict(dataset=dataset, ir=ir, nr=nr, method=method, run=run, root=root, scale=scale, progress=False,
-                             overrides=overrides),
-                 cfg=make_config(dataset, method, scale, ir=ir, nr=nr, run=run, root=root, **overrides))
-            for (ir, nr), method, run in itertools.product(columns, methods, range(runs))]
+    if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1: raise ValueError(f"runs={runs!r} (--runs) must be at least 1")
+    cells = []
+    for (ir, nr), method, run in itertools.product(columns, methods, range(runs)):
+        over = {k: v for k, v in overrides.items() if k != 'policy_tables_of' or METHODS[method][0] in ('AUTO', 'DADA')}
+        cells.append(dict(params=dict(dataset=dataset, ir=ir, nr=nr, method=method, run=run, root=root, scale=scale, progress=False,
+                                      overrides=over),
+                          cfg=make_config(dataset, method, scale, ir=ir, nr=nr, run=run, root=root, **over)))
+    return cells
 
 # %% ../nbs/10_table.ipynb #5ac1b711
+def _die_with_parent():
+    "In a child process: receive SIGTERM when the table runner dies, however it dies (Linux), so no cell runs on orphaned"
+    import ctypes, ctypes.util
+    try: ctypes.CDLL(ctypes.util.find_library('c'), use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError): pass
+
 class TableRunner:
     "Runs cells with papermill on a pool of device slots; `stop()` ends every running cell"
     def __init__(self, devices:list[str], threads:int=0, notebook:Path|None=None, log=print):
@@ -53,7 +64,8 @@ class TableRunner:
                    '--cwd', str(out.parent)]
             with self.lock:
                 if self.stopped: return -1
-                p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                                     preexec_fn=_die_with_parent)
                 self.procs.add(p)
             err = p.communicate()[1]
             with self.lock: self.procs.discard(p)
@@ -83,9 +95,14 @@ def run_table(dataset:str='Digits',  # a dataset of `autodo.data.DATASETS`, or y
               log=print, **overrides) -> dict:
     "Run the missing cells of a table in parallel, then render it; returns the layout, renderings, results and cells"
     root = str(Path(root or default_root()).resolve())
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ValueError(f"workers={workers!r} (--workers) must be at least 1")
     cells = table_cells(dataset, list(methods or METHODS), list(columns), runs, root, scale, **overrides)
     store = RunStore(root)
     todo = [c for c in cells if store.finished(c['cfg']) is None]
+    elsewhere = [c for c in todo if store.holder(c['cfg'])]
+    for c in elsewhere: log(f"running elsewhere: {c['cfg'].dataset}/run{c['cfg'].run}/{c['cfg'].name} ({store.holder(c['cfg'])}); not started again")
+    todo = [c for c in todo if c not in elsewhere]
     gpus = [f'cuda:{i}' for i in range(torch.cuda.device_count())]
     devices = gpus[:workers] if gpus and workers else gpus or ['cpu'] * (workers or 2)
     threads = 0 if gpus else max(1, (os.cpu_count() or 1) // len(devices))
@@ -103,6 +120,7 @@ def run_table(dataset:str='Digits',  # a dataset of `autodo.data.DATASETS`, or y
     finally:
         for s, h in handlers.items(): signal.signal(s, h)
     failed = [c for c, code in zip(todo, codes) if code != 0]
+    if elsewhere: raise RuntimeError(f"{len(elsewhere)} cells are still running in another process; run this again when they finish")
     if failed: raise RuntimeError(f"{len(failed)} cells failed (see their notebooks), e.g. {store.path(failed[0]['cfg'], 'notebook')}")
     df = results_frame([store.finished(c['cfg']) for c in cells])  # exactly the asked cells, under the asked settings
     layout = table_layout(summarize(df, PROTOCOLS[protocol]), dataset)
@@ -149,6 +167,8 @@ def table_cli(argv=None):
                         **{k: v for k, v in a.items() if v is not None})
     except (ValueError, FileNotFoundError, RuntimeError) as e:
         print(f'autodo-table: error: {e}', file=sys.stderr); sys.exit(2)
+    except OSError as e:
+        print(f'autodo-table: error: {os_error(e)}', file=sys.stderr); sys.exit(2)
     except KeyboardInterrupt:
         print('autodo-table: interrupted; run the same command again to finish the remaining cells', file=sys.stderr); sys.exit(130)
     print(res['markdown'])

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_train.ipynb #961e7637
 from __future__ import annotations
-import dataclasses, inspect, json, math, numbers, resource, time, warnings
+import dataclasses, inspect, json, math, numbers, pickle, resource, time, warnings
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 
@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from fastcore.basics import patch
 from torch.utils.data import Dataset
 
-from .core import atomic_write, default_root, RunStore, run_name, config_diff
+from .core import atomic_write, default_root, RunStore, run_name, config_diff, check_name
 from .data import DATASETS, DatasetInfo, get_info, load_dataset, own_dataset, IndexedDataset
 from .bias import load_or_make_split, stratified_valid
 from .policies import policy_for, dataset_transforms, load_policy_tables
@@ -147,7 +147,8 @@ def run_policy(cfg:Config):
         raise ConfigError(f"{e}; for a run, set policy_tables_of (--policy-tables-of), e.g. 'SVHN'") from e
 
 # %% ../nbs/06_train.ipynb #06f269c7
-_FLAGS = dict(epochs='--epochs', hyper_start='--hyper-start', hyper_iters='--hyper-iters', hyper_alpha='--hyper-alpha',
+_FLAGS = dict(tag='--tag', policy_tables_of='--policy-tables-of', epochs='--epochs', hyper_start='--hyper-start',
+              hyper_iters='--hyper-iters', hyper_alpha='--hyper-alpha',
               solver='--solver', soft_norm='--soft-norm', valid_transform='--valid-transform', eval_every='--eval-every')
 
 def _bad(name, value, need):
@@ -166,6 +167,11 @@ def check_settings(cfg:Config):
             raise _bad(name, v, f"must be a finite number {'> 0' if positive else '>= 0'}")
     for name, ok in [('solver', SOLVERS), ('soft_norm', ('logit', 'row')), ('valid_transform', ('train', 'test'))]:
         if getattr(cfg, name) not in ok: raise _bad(name, getattr(cfg, name), f"is unknown; use one of {', '.join(ok)}")
+    if cfg.tag:
+        try: check_name(cfg.tag, 'tag')
+        except ValueError as e: raise _bad('tag', cfg.tag, str(e).split(' ', 1)[1]) from None
+    if cfg.policy_tables_of is not None and cfg.switches[0] not in ('AUTO', 'DADA'):
+        raise _bad('policy_tables_of', cfg.policy_tables_of, f"only applies to faa and dada; {cfg.method} uses no policy table")
     if cfg.dataset in DATASETS and (cfg.image_size, cfg.like) != (None, None):
         raise _bad('image_size' if cfg.image_size is not None else 'like', cfg.image_size or cfg.like,
                    f"applies to your own image folders; {cfg.dataset} is a registered dataset")
@@ -182,6 +188,8 @@ def make_config(dataset:str='Digits',  # a key of `DATASETS`, your own image fol
     if unknown: raise ConfigError(f"unknown settings {sorted(unknown)}; known ones: {', '.join(sorted(fields))}")
     kw = {k: v for k, v in overrides.items() if v is not None}
     kw['root'] = kw.get('root') or default_root()
+    if Path(kw['root']).exists() and not Path(kw['root']).is_dir():
+        raise ConfigError(f"root={kw['root']!r} (--data) is a file; give a folder for the results (and dataset files)")
     info = get_info(dataset, kw.get('data') or kw['root'], kw.get('image_size'), kw.get('like'))
     if dataset not in DATASETS and Path(dataset).is_dir(): kw['data'] = str(Path(dataset).resolve().parent)  # a folder's path
     if scale == 'paper' and info.family not in PAPER:
@@ -251,6 +259,10 @@ def setup_data(self:Run):
     self.info = info
     self.train_set, self.test_set = load_dataset(info, data, 'train'), load_dataset(info, data, 'test')
     own_valid = load_dataset(info, data, 'valid') if 'valid' in info.sizes else None
+    shapes = {s: tuple(d.images.shape[1:]) for s, d in [('train', self.train_set), ('test', self.test_set), ('valid', own_valid)]
+              if d is not None and isinstance(d.images, torch.Tensor)}
+    if len(set(shapes.values())) > 1:
+        raise ConfigError(f"{info.name}: images of other shapes in its splits ({shapes}); give every split images of one size")
     self.split = load_or_make_split(self.store.split_path(cfg), self.train_set.targets, info.num_classes, ir=cfg.ir, sr=cfg.sr,
                                     nr=cfg.nr, seed=self.seed, overfit=cfg.overfit, oversplit=cfg.oversplit, n_test=len(self.test_set),
                                     **(dict(n_valid=len(own_valid)) if own_valid is not None else dict(valid_size=info.valid_size)))
@@ -382,21 +394,32 @@ def save_checkpoint(self:Run, epoch:int):
     atomic_write(self.paths['ckpt'], lambda p: torch.save(state, p))
 
 # %% ../nbs/06_train.ipynb #64d8b2ab
+_CHECKPOINT_KEYS = {'config', 'epoch', 'model', 'opt', 'ado', 'history'}
+
 @patch
 def load_checkpoint(self:Run) -> int:
     "Resume from the checkpoint if there is one: returns the first epoch still to run"
     p = self.paths['ckpt']
     if not p.exists(): return 0
-    try: state = torch.load(p, map_location=self.device, weights_only=False)
+    fix = "delete it to start this run again"
+    try:
+        state = torch.load(p, map_location=self.device, weights_only=True)  # tensors and plain data only: never code
+        if not isinstance(state, dict) or _CHECKPOINT_KEYS - set(state): raise ValueError(f"keys {sorted(_CHECKPOINT_KEYS)} expected")
     except Exception as e:
-        raise CheckpointError(f"checkpoint {str(p)!r} is corrupt ({type(e).__name__}); delete it to start this run again") from e
+        why = ('it holds objects other than tensors and plain data, and loading those could run code' if isinstance(e, pickle.UnpicklingError)
+               else f'{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ""}')
+        raise CheckpointError(f"checkpoint {str(p)!r} is corrupt or not an autodo checkpoint ({why}); {fix}") from e
     diff = config_diff(self.cfg, state['config'], defaults=Config())  # fields added later: their defaults
     if diff:
         raise CheckpointError(f"checkpoint {str(p)!r} belongs to another configuration ("
                               + ', '.join(f'{k}: {a!r} there, {b!r} asked' for k, (a, b) in diff.items())
                               + "); use another run number or root, or delete it")
-    self.model.load_state_dict(state['model']); self.opt.load_state_dict(state['opt'])
-    self.ado.load_state_dict(state['ado'])
+    try:
+        self.model.load_state_dict(state['model']); self.opt.load_state_dict(state['opt'])
+        self.ado.load_state_dict(state['ado'])
+    except (RuntimeError, ValueError, KeyError, TypeError) as e:
+        raise CheckpointError(f"checkpoint {str(p)!r} does not fit this run's model or hyperparameters "
+                              f"({str(e).splitlines()[0]}); {fix}") from e
     self.history = state['history']
     return state['epoch'] + 1
 
@@ -448,7 +471,8 @@ def make_results(self:Run) -> dict:
     peak = (torch.cuda.max_memory_allocated(self.device) if self.device.type == 'cuda'
             else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
     hyper = [m for m in h if 'hyper_steps' in m]
-    return dict(config=asdict(self.cfg), scale=self.cfg.scale, epochs_run=len(h), eval_every=self.eval_every,
+    # the config's root is left out: a results folder can move, and its root is where it lies
+    return dict(config=asdict(self.cfg) | dict(root=''), scale=self.cfg.scale, epochs_run=len(h), eval_every=self.eval_every,
                 test_error_best=err(best_test), best_test_epoch=best_test['epoch'],
                 test_error_final=err(final), test_error_at_best_valid=err(best_valid), best_valid_epoch=best_valid['epoch'],
                 per_class_test_acc=final['test_per_class'],
@@ -479,6 +503,10 @@ def warn_if_short(self:Run):
 @patch
 def fit(self:Run) -> dict:
     "Train (or resume) to the last epoch, write the results and figures; returns the results (also in `self.results`)"
+    with self.store.lock(self.cfg): return self._fit()
+
+@patch
+def _fit(self:Run) -> dict:
     from torch.utils.tensorboard import SummaryWriter
     cfg = self.cfg
     self.setup_data(); self.setup_model()
