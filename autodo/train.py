@@ -503,13 +503,14 @@ def warn_if_short(self:Run):
 @patch
 def fit(self:Run) -> dict:
     "Train (or resume) to the last epoch, write the results and figures; returns the results (also in `self.results`)"
+    self.setup_data()  # before the lock: a dataset that fails to load leaves nothing behind
     with self.store.lock(self.cfg): return self._fit()
 
 @patch
 def _fit(self:Run) -> dict:
     from torch.utils.tensorboard import SummaryWriter
     cfg = self.cfg
-    self.setup_data(); self.setup_model()
+    self.setup_model()
     self.history = []
     start = self.load_checkpoint()
     if self.ado.learns: self.warn_if_short()

@@ -64,6 +64,7 @@ def test_corrupt_dataset_files_are_named(tmp_path):
     for f in ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']:
         (raw / f).write_bytes(os.urandom(64))
     assert_clean_error(cli('autodo-train', '--dataset', 'MNIST', '--data', tmp_path, '--epochs', 1), 'replace them with fresh copies')
+    assert not (tmp_path / 'MNIST' / 'run0').exists(), 'nothing is left behind'
 
 def test_corrupt_split_files_are_refused(tmp_path):
     from autodo.bias import make_biased_split
