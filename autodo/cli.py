@@ -4,15 +4,15 @@
 
 # %% ../nbs/09_cli.ipynb #86d6b3db
 from __future__ import annotations
-import argparse, errno, json, sys, warnings
+import argparse, json, sys, warnings
 
-from .core import RunStore, DiskFullError
+from .core import RunStore, os_error
 from .data import DATASETS, DatasetFilesMissing
 from .train import METHODS, Config, make_config, method_for, train, ConfigError
 from .results import RESULT_COLUMNS
 
 # %% auto #0
-__all__ = ['train_parser', 'config_from_args', 'os_error', 'train_cli']
+__all__ = ['train_parser', 'config_from_args', 'train_cli']
 
 # %% ../nbs/09_cli.ipynb #dbec98b6
 def train_parser() -> argparse.ArgumentParser:
@@ -85,12 +85,6 @@ def config_from_args(args:argparse.Namespace) -> Config:
 def _fail(prog:str, msg:str, code:int=2):
     print(f'{prog}: error: {msg}', file=sys.stderr)
     sys.exit(code)
-
-def os_error(e:OSError) -> str:
-    "An `OSError` as one line that names the file and what to do"
-    if getattr(e, 'errno', None) == errno.ENOSPC: return str(e) if isinstance(e, DiskFullError) else f"no space left on the disk ({e})"
-    where = f" {e.filename!r}" if getattr(e, 'filename', None) else ''
-    return f"{e.strerror or e}:{where}; give --data a folder you can read and write, with free space"
 
 def _warn(message, category, *args, **kwargs): print(f'autodo-train: warning: {message}', file=sys.stderr)
 

@@ -12,7 +12,8 @@ from fastcore.basics import patch_to
 
 # %% auto #0
 __all__ = ['RUNTIME_FIELDS', 'OUTPUTS', 'NAME', 'DiskFullError', 'atomic_write', 'default_root', 'identity', 'config_diff',
-           'check_name', 'run_name', 'CorruptResultsError', 'RunStore', 'read_results', 'is_finished', 'RunLockedError']
+           'check_name', 'cell_name', 'run_name', 'os_error', 'CorruptResultsError', 'RunStore', 'read_results',
+           'is_finished', 'RunLockedError']
 
 # %% ../nbs/00_core.ipynb #a4aabde0
 class DiskFullError(OSError):
@@ -70,12 +71,23 @@ def check_name(value:str, what:str) -> str:
                          "starting with a letter or digit")
     return value
 
-def run_name(cfg) -> str:
-    "File stem of a run's outputs: `{method}_ir_{ir}_sr_{sr}_nr_{nr}`, then `_overfit`, `_oversplit`, `_{tag}`, `_paper` as set"
+def cell_name(cfg) -> str:
+    "The distortion of `cfg`'s cell: `ir_{ir}_sr_{sr}_nr_{nr}`, then `_overfit`, `_oversplit` as set"
     c = _as_dict(cfg)
     abl = ('_overfit' if c.get('overfit') else '') + ('_oversplit' if c.get('oversplit') else '')
-    abl += (f"_{check_name(c['tag'], 'tag')}" if c.get('tag') else '') + ('_paper' if c.get('scale') == 'paper' else '')
-    return f"{check_name(c['method'], 'method')}_ir_{int(c['ir'])}_sr_{float(c['sr'])}_nr_{float(c['nr'])}{abl}"
+    return f"ir_{int(c['ir'])}_sr_{float(c['sr'])}_nr_{float(c['nr'])}{abl}"
+
+def run_name(cfg) -> str:
+    "File stem of a run's outputs: `{method}_{cell_name}`, then `_{tag}` and `_paper` as set"
+    c = _as_dict(cfg)
+    extra = (f"_{check_name(c['tag'], 'tag')}" if c.get('tag') else '') + ('_paper' if c.get('scale') == 'paper' else '')
+    return f"{check_name(c['method'], 'method')}_{cell_name(c)}{extra}"
+
+def os_error(e:OSError) -> str:
+    "An `OSError` as one line that names the file and what to do, for the command lines"
+    if getattr(e, 'errno', None) == errno.ENOSPC: return str(e) if isinstance(e, DiskFullError) else f"no space left on the disk ({e})"
+    where = f" {e.filename!r}" if getattr(e, 'filename', None) else ''
+    return f"{e.strerror or e}:{where}; give --data a folder you can read and write, with free space"
 
 # %% ../nbs/00_core.ipynb #0e088a06
 class CorruptResultsError(ValueError):
@@ -101,9 +113,7 @@ class RunStore:
 
     def split_path(self, cfg) -> Path:
         "The split file of `cfg`'s cell: shared by every method of the same dataset, run, ratios and ablations"
-        c = _as_dict(cfg)
-        abl = ('_overfit' if c.get('overfit') else '') + ('_oversplit' if c.get('oversplit') else '')
-        return self.run_dir(cfg) / f"data_ir_{int(c['ir'])}_sr_{float(c['sr'])}_nr_{float(c['nr'])}{abl}.pt"
+        return self.run_dir(cfg) / f"data_{cell_name(cfg)}.pt"
 
     def table_stem(self, dataset:str, scale:str, protocol:str) -> Path:
         "Stem of a rendered table (`.md`, `.html`, `.png` are added)"

@@ -12,7 +12,7 @@ import torch
 
 from fastcore.script import call_parse, Param
 
-from .core import RunStore, default_root
+from .core import RunStore, default_root, os_error
 from .train import Config, Run, CheckpointError
 from .hypermodels import AFFINE_PARAMS, learned_stats
 
@@ -151,6 +151,5 @@ def density_cli(data:str='',  # results root (default: local_data beside setting
     except (ValueError, FileNotFoundError) as e:
         print(f'autodo-density: error: {e}', file=sys.stderr); sys.exit(2)
     except OSError as e:
-        from autodo.cli import os_error
         print(f'autodo-density: error: {os_error(e)}', file=sys.stderr); sys.exit(2)
     print(f'figures written to {out}/')

@@ -11,9 +11,8 @@ from pathlib import Path
 import torch
 from fastcore.docments import docments
 
-from .core import RunStore, default_root
+from .core import RunStore, default_root, os_error
 from .train import METHODS, Config, make_config
-from .cli import os_error
 from .results import results_frame, summarize, table_layout, render_table, PROTOCOLS
 
 # %% auto #0
