@@ -95,9 +95,11 @@ def train_cli(argv:list[str]|None=None):
         cfg = config_from_args(args)
         with warnings.catch_warnings():
             warnings.showwarning = _warn
-            res = train(cfg=cfg).results
+            run = train(cfg=cfg)
     except (ValueError, FileNotFoundError) as e: _fail('autodo-train', str(e))
     except OSError as e: _fail('autodo-train', os_error(e))
     except KeyboardInterrupt: _fail('autodo-train', 'interrupted; run the same command again to resume from the last checkpoint', 130)
+    if run.rank: return  # under torchrun, the first process reports
+    res = run.results
     print(json.dumps(dict(dataset=cfg.dataset, method=cfg.method, ir=cfg.ir, nr=cfg.nr, run=cfg.run, scale=cfg.scale,
                           results=str(RunStore(cfg.root).path(cfg, 'results')), **{k: res[k] for k in RESULT_COLUMNS if k in res}), indent=1))

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #d6618bbd
 from __future__ import annotations
-import contextlib, errno, fcntl, json, os, re, shutil, socket, tempfile, time
+import contextlib, errno, fcntl, json, os, re, shutil, signal, socket, tempfile, time
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 
@@ -13,7 +13,7 @@ from fastcore.basics import patch_to
 # %% auto #0
 __all__ = ['RUNTIME_FIELDS', 'OUTPUTS', 'NAME', 'DiskFullError', 'atomic_write', 'default_root', 'identity', 'config_diff',
            'check_name', 'cell_name', 'run_name', 'os_error', 'CorruptResultsError', 'RunStore', 'read_results',
-           'is_finished', 'RunLockedError']
+           'is_finished', 'RunLockedError', 'die_with_parent']
 
 # %% ../nbs/00_core.ipynb #a4aabde0
 class DiskFullError(OSError):
@@ -182,3 +182,10 @@ def holder(self, cfg) -> str|None:
         except BlockingIOError: return f.read().strip() or 'another process'
         fcntl.flock(f, fcntl.LOCK_UN)
     return None
+
+# %% ../nbs/00_core.ipynb #a00bf583
+def die_with_parent(sig:int=signal.SIGTERM):
+    "Have the kernel send `sig` to this process when its parent dies, however it dies (Linux; elsewhere nothing)"
+    import ctypes, ctypes.util
+    try: ctypes.CDLL(ctypes.util.find_library('c'), use_errno=True).prctl(1, sig)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError, TypeError): pass

@@ -13,7 +13,7 @@ import torch
 from fastcore.script import call_parse, Param
 
 from .core import RunStore, default_root, os_error
-from .train import Config, Run, CheckpointError
+from .train import Config, Run
 from .hypermodels import AFFINE_PARAMS, learned_stats
 
 # %% auto #0
@@ -24,13 +24,7 @@ __all__ = ['load_run', 'find_run', 'test_predictions', 'tsne', 'density_figure',
 def load_run(results:dict,  # a finished run's results, from `find_run` or `RunStore.runs`
              root) -> Run:  # the results root it lies in (wherever the run was made)
     "The finished run of `results`, with its data, split, model and learned tables restored (on the CPU)"
-    cfg = Config(**{**results['config'], 'root': str(root), 'progress': False, 'device': 'cpu'})
-    run = Run(cfg)
-    run.setup_data(); run.setup_model(); run.history = []
-    if run.load_checkpoint() != cfg.epochs:
-        raise CheckpointError(f"{run.paths['ckpt']} is not a finished run; finish it with autodo-train first")
-    run.model.eval()
-    return run
+    return Run(Config(**{**results['config'], 'root': str(root), 'progress': False, 'device': 'cpu'})).restore()
 
 def find_run(root, dataset:str, method:str, ir:int, nr:float, run:int=0, **where) -> dict:
     "The results of the one finished run of `method` on `dataset` (IR, NR, run, and `where`; None: any) under `root`"

@@ -6,6 +6,8 @@
 from __future__ import annotations
 import contextlib
 
+import torch.distributed as dist
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -14,32 +16,33 @@ from torch import autograd
 from .hypermodels import AugmentModel, LossModel, SparseRMSprop
 
 # %% auto #0
-__all__ = ['SOLVERS', 'hvp', 'neumann_solve', 'cg_solve', 'hypergrad', 'eval_mode', 'split_model', 'validation_features',
-           'hyper_step']
+__all__ = ['SOLVERS', 'hvp', 'neumann_solve', 'cg_solve', 'hypergrad', 'all_sum', 'all_rows', 'eval_mode', 'split_model',
+           'validation_features', 'hyper_step']
 
 # %% ../nbs/04_hypergrad.ipynb #9a63fcaf
 def _dot(a, b): return sum((x * y).sum() for x, y in zip(a, b))
 
-def hvp(train_grads:list, params:list, v:list) -> list:
-    "Hessian-vector product $Hv$ by differentiating `train_grads` (made with `create_graph=True`) once more"
-    return list(autograd.grad(train_grads, params, grad_outputs=v, retain_graph=True))
+def hvp(train_grads:list, params:list, v:list, reduce=None) -> list:
+    "Hessian-vector product $Hv$ by differentiating `train_grads` (made with `create_graph=True`) once more, summed by `reduce`"
+    h = list(autograd.grad(train_grads, params, grad_outputs=v, retain_graph=True))
+    return reduce(h) if reduce else h
 
-def neumann_solve(train_grads, params, v, iters:int, alpha:float) -> list:
+def neumann_solve(train_grads, params, v, iters:int, alpha:float, reduce=None) -> list:
     "$p = \\alpha \\sum_{j=0}^{iters} (I - \\alpha H)^j v$"
     term, total = list(v), list(v)
     for _ in range(iters):
-        term = [t - alpha * h for t, h in zip(term, hvp(train_grads, params, term))]
+        term = [t - alpha * h for t, h in zip(term, hvp(train_grads, params, term, reduce))]
         total = [s + t for s, t in zip(total, term)]
     return [alpha * s for s in total]
 
-def cg_solve(train_grads, params, v, iters:int, tol:float=1e-12) -> list:
+def cg_solve(train_grads, params, v, iters:int, tol:float=1e-12, reduce=None) -> list:
     "Conjugate gradients on $Hp = v$, at most `iters` steps"
     x = [torch.zeros_like(t) for t in v]
     r, d = list(v), list(v)
     rs = _dot(r, r)
     for _ in range(iters):
         if rs <= tol: break
-        hd = hvp(train_grads, params, d)
+        hd = hvp(train_grads, params, d, reduce)
         step = rs / _dot(d, hd)
         x = [a + step * b for a, b in zip(x, d)]
         r = [a - step * b for a, b in zip(r, hd)]
@@ -59,6 +62,7 @@ def hypergrad(train_loss:torch.Tensor,  # scalar with a graph to `params` and `h
               iters:int=5,  # Hessian-vector products (Neumann terms, CG steps)
               alpha:float=0.01,  # Neumann step; needs alpha < 2 / largest eigenvalue of H
               return_stats:bool=False,  # also return the gradient statistics the paper logs
+              reduce=None,  # data-parallel: sums a list of tensors over the processes (`all_sum`); None: one process
              ):
     "Implicit-function-theorem hypergradient $d\\mathcal{L}_v/d\\lambda$, shaped like `hparams` (direct term included)"
     if solver not in SOLVERS: raise ValueError(f"solver={solver!r} is unknown; use one of {', '.join(SOLVERS)}")
@@ -66,18 +70,48 @@ def hypergrad(train_loss:torch.Tensor,  # scalar with a graph to `params` and `h
     both = autograd.grad(val_loss, params + hparams, allow_unused=True)
     zeros = lambda ts, like: [torch.zeros_like(l) if t is None else t for t, l in zip(ts, like)]
     v, direct = zeros(both[:len(params)], params), zeros(both[len(params):], hparams)
+    if reduce: v = reduce(v)
     train_grads = autograd.grad(train_loss, params, create_graph=True)
-    if solver == 'neumann': p = neumann_solve(train_grads, params, v, iters, alpha)
-    elif solver == 'cg': p = cg_solve(train_grads, params, v, iters)
+    if solver == 'neumann': p = neumann_solve(train_grads, params, v, iters, alpha, reduce)
+    elif solver == 'cg': p = cg_solve(train_grads, params, v, iters, reduce=reduce)
     else: p = v
     mixed = zeros(autograd.grad(train_grads, hparams, grad_outputs=p, allow_unused=True), hparams)
     grads = [d - m for d, m in zip(direct, mixed)]
     if not return_stats: return grads
     gt = [g.detach() for g in train_grads]
+    bad = torch.stack([(~torch.isfinite(g)).sum() for g in grads]).sum().float().reshape(1)
+    if reduce: *gt, bad = reduce(gt + [bad])  # every process sees the same statistics and skips the same steps
     stats = dict(train_grad_sq=_dot(gt, gt).item(), val_grad_sq=_dot(v, v).item(), grad_dot=_dot(gt, v).item(),
                  grad_dist_sq=_dot([a - b for a, b in zip(gt, v)], [a - b for a, b in zip(gt, v)]).item(),
-                 finite=all(bool(torch.isfinite(g).all()) for g in grads))
+                 finite=bad.item() == 0)
     return grads, stats
+
+# %% ../nbs/04_hypergrad.ipynb #62944968
+def all_sum(ts:list) -> list:
+    "`ts` summed over the processes of the default `torch.distributed` group, in one all-reduce"
+    flat = torch.cat([t.reshape(-1) for t in ts])
+    dist.all_reduce(flat)
+    return [f.view_as(t) for f, t in zip(flat.split([t.numel() for t in ts]), ts)]
+
+def all_rows(idx:list,  # per table: the unique rows this process touched
+             grads:list,  # per table: their gradients, `(len(idx[j]), D_j)`
+            ) -> tuple[list, list]:
+    "Every process's rows and gradients, per table: unique rows, with the gradients of a row touched twice summed"
+    world, out_idx, out_grads = dist.get_world_size(), [], []
+    counts = torch.tensor([len(i) for i in idx], device=grads[0].device)
+    sizes = [torch.zeros_like(counts) for _ in range(world)]
+    dist.all_gather(sizes, counts)
+    for j, (i, g) in enumerate(zip(idx, grads)):
+        n = max(int(s[j]) for s in sizes)
+        packed = torch.zeros(n, 1 + g.shape[1], dtype=torch.float64, device=g.device)  # float64 keeps row numbers exact
+        packed[:len(i), 0], packed[:len(i), 1:] = i, g
+        parts = [torch.empty_like(packed) for _ in range(world)]
+        dist.all_gather(parts, packed)
+        every = torch.cat([p[:int(s[j])] for p, s in zip(parts, sizes)])
+        rows, inverse = every[:, 0].long().unique(return_inverse=True)
+        out_idx.append(rows)
+        out_grads.append(torch.zeros(len(rows), g.shape[1], dtype=g.dtype, device=g.device).index_add_(0, inverse, every[:, 1:].to(g.dtype)))
+    return out_idx, out_grads
 
 # %% ../nbs/04_hypergrad.ipynb #40161757
 @contextlib.contextmanager
@@ -121,18 +155,24 @@ def hyper_step(model:nn.Module,  # a network whose last linear layer is `last_la
                train_batch:tuple,  # `(x, y, idx)`: train images, labels and their points' indices
                *,
                solver:str='neumann', iters:int=5, alpha:float=0.01,
-               last_layer:str='classifier') -> dict:  # see `split_model`
+               last_layer:str='classifier',  # see `split_model`
+               distributed:bool=False,  # each process of the default group passes its share of both batches (see above)
+              ) -> dict:
     "One AutoDO hyper-iteration: hypergradient for the train batch's hyperparameters, then a sparse RMSprop step"
     (xv, yv), (xt, yt, idx) = val_batch, train_batch
     features, head = split_model(model, last_layer)
+    share = 1 / dist.get_world_size() if distributed else 1.
     with eval_mode(model):
         rows = ([aug_model.params.rows(idx)] if aug_model is not None else []) + loss_model.rows(idx)
         if not rows: raise ValueError("hyper_step has nothing to learn: give an augmentation model or a loss model other than NONE")
         x_aug = aug_model(xt, rows[0].value) if aug_model is not None else xt
-        train_loss = loss_model(head(features(x_aug)), yt, rows[1:] if aug_model is not None else rows)
-        val_loss = F.cross_entropy(head(validation_features(features, aug_model, xv)), yv)
+        train_loss = share * loss_model(head(features(x_aug)), yt, rows[1:] if aug_model is not None else rows)
+        val_loss = share * F.cross_entropy(head(validation_features(features, aug_model, xv)), yv)
         grads, stats = hypergrad(train_loss, val_loss, [head.weight], [r.leaf for r in rows], solver=solver, iters=iters,
-                                 alpha=alpha, return_stats=True)
-    if stats['finite']: opt.step(rows, grads)
+                                 alpha=alpha, return_stats=True, reduce=all_sum if distributed else None)
+    touched = [r.idx for r in rows]
+    if stats['finite']: opt.step(*(all_rows(touched, grads) if distributed else (touched, grads)))
     else: opt.skipped += 1
-    return dict(stats, train_loss=train_loss.item(), val_loss=val_loss.item())
+    losses = torch.stack([train_loss.detach(), val_loss.detach()])
+    if distributed: losses = all_sum([losses])[0]
+    return dict(stats, train_loss=losses[0].item(), val_loss=losses[1].item())

@@ -61,15 +61,15 @@ class SparseRMSprop:
         self.steps, self.skipped = 0, 0
 
     @torch.no_grad()
-    def step(self, rows:list[Rows], grads:list[torch.Tensor]):
-        "One RMSprop step on `rows[j]` of `tables[j]` with gradients `grads[j]` (shaped like `rows[j].leaf`)"
+    def step(self, rows:list[torch.Tensor], grads:list[torch.Tensor]):
+        "One RMSprop step on rows `rows[j]` (unique indices, e.g. `Rows.idx`) of `tables[j]` with gradients `grads[j]`"
         self.steps += 1
         for t, sq, last, row, r, g in zip(self.tables, self.square_avg, self.last, self.row_norm, rows, grads):
-            decay = self.alpha ** (self.steps - last[r.idx]).to(sq.dtype)
+            decay = self.alpha ** (self.steps - last[r]).to(sq.dtype)
             g2 = (g * g).mean(1, keepdim=True) if row else g * g
-            v = sq[r.idx] * decay[:, None] + (1 - self.alpha) * g2
-            sq[r.idx], last[r.idx] = v, self.steps
-            t.table[r.idx] -= self.lr * g / (v.sqrt() + self.eps)
+            v = sq[r] * decay[:, None] + (1 - self.alpha) * g2
+            sq[r], last[r] = v, self.steps
+            t.table[r] -= self.lr * g / (v.sqrt() + self.eps)
 
     def state_dict(self) -> dict:
         return dict(square_avg=self.square_avg, last=self.last, steps=self.steps, skipped=self.skipped, lr=self.lr)

@@ -34,7 +34,8 @@ class AutoDO:
                  soft_norm:str='logit',  # RMSprop normalisation of soft labels: per 'logit' (the paper's) or per 'row'
                  upsample:int=1,  # warp at this multiple of the resolution (the paper: 4)
                  solver:str='neumann', iters:int=5, alpha:float=0.01,  # the inverse-Hessian solver, see `hypergrad`
-                 last_layer:str='classifier'):  # the model's last linear layer, whose weight is theta (e.g. 'fc')
+                 last_layer:str='classifier',  # the model's last linear layer, whose weight is theta (e.g. 'fc')
+                 distributed:bool=False):  # data-parallel: every process of the `torch.distributed` group passes its share of each batch
         if augment not in AUGMENT_MODES: raise ValueError(f"augment={augment!r} is unknown; use one of {', '.join(AUGMENT_MODES)}")
         if solver not in SOLVERS: raise ValueError(f"solver={solver!r} is unknown; use one of {', '.join(SOLVERS)}")
         if soft_norm not in ('logit', 'row'): raise ValueError(f"soft_norm={soft_norm!r} is unknown; use 'logit' or 'row'")
@@ -43,7 +44,7 @@ class AutoDO:
         tables = self.tables
         self.opt = SparseRMSprop(tables, lr=hyper_lr, row_norm=[soft_norm == 'row' and t is self.loss_model.soft for t in tables])
         self.n_train, self.num_classes, self.modes = n_train, num_classes, (augment, loss)
-        self.solver, self.iters, self.alpha, self.last_layer = solver, iters, alpha, last_layer
+        self.solver, self.iters, self.alpha, self.last_layer, self.distributed = solver, iters, alpha, last_layer, distributed
 
     @property
     def tables(self) -> list:
@@ -97,7 +98,8 @@ def hyper_step(self:AutoDO, model:nn.Module,
     if lr is not None: self.opt.lr = lr
     x, y, idx = train_batch
     return hyper_step(model, self.aug_model, self.loss_model, self.opt, val_batch, (x, y, idx.to(x.device)),
-                      solver=self.solver, iters=self.iters, alpha=self.alpha, last_layer=self.last_layer)
+                      solver=self.solver, iters=self.iters, alpha=self.alpha, last_layer=self.last_layer,
+                      distributed=self.distributed)
 
 # %% ../nbs/04a_method.ipynb #58f8005e
 @patch

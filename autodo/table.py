@@ -4,19 +4,22 @@
 
 # %% ../nbs/10_table.ipynb #d88a5044
 from __future__ import annotations
-import argparse, dataclasses, itertools, json, os, queue, signal, subprocess, sys, threading
+import argparse, dataclasses, getpass, hashlib, itertools, json, os, queue, signal, subprocess, sys, threading, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import submitit
 import torch
 from fastcore.docments import docments
 
-from .core import RunStore, default_root, os_error
+from .core import RunStore, default_root, die_with_parent, os_error
 from .train import METHODS, Config, make_config
 from .results import results_frame, summarize, table_layout, render_table, PROTOCOLS
 
 # %% auto #0
-__all__ = ['experiment_notebook', 'table_cells', 'TableRunner', 'run_table', 'add_config_flags', 'table_cli']
+__all__ = ['LAUNCHERS', 'experiment_notebook', 'table_cells', 'papermill_command', 'cell_label', 'TableRunner', 'SlurmOptions',
+           'slurm_job_name', 'slurm_queue', 'CellJob', 'submit_cells', 'cell_states', 'run_slurm', 'run_local',
+           'run_table', 'add_flags', 'add_config_flags', 'table_cli']
 
 # %% ../nbs/10_table.ipynb #dffd56c2
 def experiment_notebook() -> Path:
@@ -40,11 +43,14 @@ def table_cells(dataset:str, methods:list, columns:list, runs:int, root:str, sca
     return cells
 
 # %% ../nbs/10_table.ipynb #5ac1b711
-def _die_with_parent():
-    "In a child process: receive SIGTERM when the table runner dies, however it dies (Linux), so no cell runs on orphaned"
-    import ctypes, ctypes.util
-    try: ctypes.CDLL(ctypes.util.find_library('c'), use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError): pass
+def papermill_command(notebook:Path, cell:dict, **params) -> list[str]:
+    "The command that executes `notebook` for `cell` (with `params` too) into the executed notebook `RunStore` names"
+    out = RunStore(cell['cfg'].root).path(cell['cfg'], 'notebook')
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return [sys.executable, '-m', 'papermill', str(notebook), str(out), '-y', json.dumps(cell['params'] | params),
+            '--no-progress-bar', '--cwd', str(out.parent)]
+
+def cell_label(cfg:Config) -> str: return f'{cfg.dataset}/run{cfg.run}/{cfg.name}'
 
 class TableRunner:
     "Runs cells with papermill on a pool of device slots; `stop()` ends every running cell"
@@ -57,19 +63,15 @@ class TableRunner:
         "Execute one cell on a free device; the executed notebook is kept where `RunStore` puts it"
         device, cfg = self.slots.get(), cell['cfg']
         try:
-            params = cell['params'] | dict(device=device, threads=self.threads)
-            out = RunStore(cfg.root).path(cfg, 'notebook'); out.parent.mkdir(parents=True, exist_ok=True)
-            cmd = [sys.executable, '-m', 'papermill', str(self.notebook), str(out), '-y', json.dumps(params), '--no-progress-bar',
-                   '--cwd', str(out.parent)]
+            cmd = papermill_command(self.notebook, cell, device=device, threads=self.threads)
             with self.lock:
                 if self.stopped: return -1
                 p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                                     preexec_fn=_die_with_parent)
+                                     preexec_fn=die_with_parent)  # no cell runs on orphaned
                 self.procs.add(p)
             err = p.communicate()[1]
             with self.lock: self.procs.discard(p)
-            name = f'{cfg.dataset}/run{cfg.run}/{cfg.name}'
-            self.log(f"{'done' if p.returncode == 0 else 'FAILED'} {name} on {device}" +
+            self.log(f"{'done' if p.returncode == 0 else 'FAILED'} {cell_label(cfg)} on {device}" +
                      ('' if p.returncode == 0 or self.stopped else f': {err.strip().splitlines()[-1] if err.strip() else p.returncode}'))
             return p.returncode
         finally: self.slots.put(device)
@@ -82,30 +84,103 @@ class TableRunner:
                 try: os.killpg(p.pid, signal.SIGTERM)
                 except ProcessLookupError: pass
 
+# %% ../nbs/10_table.ipynb #2984b97b
+@dataclasses.dataclass
+class SlurmOptions:
+    "How each cell of a table runs as a Slurm job"
+    partition:str|None=None  # partition (default: the cluster's)
+    time_min:int=24 * 60  # time limit of each cell's job in minutes; a cell that reaches it is requeued and resumes
+    gpus_per_cell:int=0  # GPUs of each cell; more than one trains it data-parallel
+    cpus_per_cell:int=2  # CPU cores of each cell (its torch threads)
+    mem_gb:float|None=None  # memory of each cell (default: the partition's)
+    sbatch:dict=dataclasses.field(default_factory=dict)  # any other sbatch options, as KEY=VALUE: account=lab qos=high (default: none)
+    poll_s:float=30.  # seconds between looks at the queue
+    folder:str=''  # job scripts and logs (default: {root}/{dataset}/slurm)
+
+def slurm_job_name(cfg:Config) -> str:
+    "A cell's job name: `autodo-`, its results root (hashed), dataset, run and run name"
+    return f"autodo-{hashlib.sha1(str(Path(cfg.root).resolve()).encode()).hexdigest()[:8]}-{cfg.dataset}-run{cfg.run}-{cfg.name}"
+
+# %% ../nbs/10_table.ipynb #ccef1ed6
+def slurm_queue() -> dict:
+    "This user's jobs in Slurm's queue, as `squeue` lists them: job name -> (job id, state)"
+    try: p = subprocess.run(['squeue', '--noheader', '--user', getpass.getuser(), '--format', '%i|%T|%j'],
+                            capture_output=True, text=True, timeout=120)
+    except FileNotFoundError:
+        raise RuntimeError("squeue is not on PATH: --launcher slurm runs where Slurm's commands do (a login node); "
+                           "elsewhere use --launcher local") from None
+    if p.returncode: raise RuntimeError(f"squeue failed: {p.stderr.strip()}")
+    return {name: (job, state) for job, state, name in (l.split('|', 2) for l in p.stdout.splitlines() if l.strip())}
+
+def _leave_usr2_to_submitit(): signal.signal(signal.SIGUSR2, signal.SIG_IGN)
+
+class CellJob(submitit.helpers.Checkpointable):
+    "A cell's Slurm job: the experiment notebook through papermill; requeued (preempted, timed out) it runs again and resumes"
+    def __call__(self, cmd:list[str]):
+        code = subprocess.run(cmd, preexec_fn=_leave_usr2_to_submitit).returncode
+        if code: raise RuntimeError(f"papermill exited with {code}; see the executed notebook {cmd[4]}")
+
+# %% ../nbs/10_table.ipynb #61294aae
+def submit_cells(cells:list, opts:SlurmOptions, folder:Path, log=print) -> dict:
+    "Submit one Slurm job per cell; returns job name -> job id"
+    ex, notebook = submitit.SlurmExecutor(folder=folder), experiment_notebook()
+    params = dict(time=opts.time_min, cpus_per_task=opts.cpus_per_cell, additional_parameters=dict(requeue=True, **opts.sbatch))
+    params |= {k: v for k, v in dict(partition=opts.partition, gpus_per_node=opts.gpus_per_cell or None,
+                                     mem=f'{opts.mem_gb}GB' if opts.mem_gb else None).items() if v is not None}
+    ids = {}
+    for c in cells:
+        name = slurm_job_name(c['cfg'])
+        ex.update_parameters(job_name=name, **params)
+        cmd = papermill_command(notebook, c, device='cuda' if opts.gpus_per_cell else 'cpu', threads=opts.cpus_per_cell,
+                                nproc=max(1, opts.gpus_per_cell))
+        try: ids[name] = ex.submit(CellJob(), cmd).job_id
+        except submitit.core.utils.FailedJobError as e:
+            raise RuntimeError(f"sbatch refused {cell_label(c['cfg'])}: {str(e).strip().splitlines()[-1]}") from None
+        log(f"submitted {cell_label(c['cfg'])} as job {ids[name]}")
+    return ids
+
+# %% ../nbs/10_table.ipynb #38d9744c
+def cell_states(cells:list, store:RunStore, queue:dict) -> dict:
+    "Each cell's job name -> 'done', 'running', 'pending' (queued) or 'failed' (left the queue unfinished)"
+    def state(c):
+        job = queue.get(slurm_job_name(c['cfg']))
+        if job: return 'running' if job[1] in ('RUNNING', 'COMPLETING') else 'pending'
+        return 'done' if store.finished(c['cfg']) else 'failed'
+    return {slurm_job_name(c['cfg']): state(c) for c in cells}
+
+def run_slurm(todo:list, store:RunStore, opts:SlurmOptions, log=print) -> list:
+    "Submit the cells that Slurm does not hold yet, watch all of them to the end; returns the failed ones"
+    cfg0 = todo[0]['cfg']
+    folder = Path(opts.folder) if opts.folder else Path(cfg0.root) / cfg0.dataset / 'slurm'
+    queue = slurm_queue()
+    ids = {n: job for n, (job, _) in queue.items()}
+    held = [c for c in todo if slurm_job_name(c['cfg']) in queue]
+    log(f"slurm: {len(held)} already queued or running, {len(todo) - len(held)} to submit")
+    ids |= submit_cells([c for c in todo if c not in held], opts, folder, log)
+    told, last = set(), None
+    try:
+        while True:
+            states = cell_states(todo, store, slurm_queue())
+            counts = {k: list(states.values()).count(k) for k in ('done', 'running', 'pending', 'failed')}
+            if counts != last: log('slurm: ' + ', '.join(f'{n} {k}' for k, n in counts.items())); last = counts
+            for c in todo:
+                name = slurm_job_name(c['cfg'])
+                if states[name] == 'failed' and name not in told:
+                    told.add(name)
+                    log(f"FAILED {cell_label(c['cfg'])} (job {ids.get(name)}): log {submitit.core.utils.JobPaths(folder, ids.get(name)).stderr}")
+            if not counts['running'] and not counts['pending']: return [c for c in todo if states[slurm_job_name(c['cfg'])] == 'failed']
+            time.sleep(opts.poll_s)
+    except KeyboardInterrupt:
+        log("stopped watching: the queued cells go on under Slurm")
+        raise
+
 # %% ../nbs/10_table.ipynb #d9e6c13e
-def run_table(dataset:str='Digits',  # a dataset of `autodo.data.DATASETS`, or your own image folder
-              methods:list|None=None,  # table rows (default: all eight)
-              columns:list=((10, 0.0), (10, 0.1)),  # (ir, nr) settings
-              runs:int=3,  # runs per cell
-              root:str='',  # results root ('' = `default_root()`)
-              scale:str='cpu',  # 'cpu' or 'paper'
-              workers:int|None=None,  # parallel cells (default: one per GPU, else 2)
-              protocol:str='best',  # table protocol: best, final or valid
-              log=print, **overrides) -> dict:
-    "Run the missing cells of a table in parallel, then render it; returns the layout, renderings, results and cells"
-    root = str(Path(root or default_root()).resolve())
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-        raise ValueError(f"workers={workers!r} (--workers) must be at least 1")
-    cells = table_cells(dataset, list(methods or METHODS), list(columns), runs, root, scale, **overrides)
-    store = RunStore(root)
-    todo = [c for c in cells if store.finished(c['cfg']) is None]
-    elsewhere = [c for c in todo if store.holder(c['cfg'])]
-    for c in elsewhere: log(f"running elsewhere: {c['cfg'].dataset}/run{c['cfg'].run}/{c['cfg'].name} ({store.holder(c['cfg'])}); not started again")
-    todo = [c for c in todo if c not in elsewhere]
+def run_local(todo:list, workers:int|None, log=print) -> list:
+    "Run cells on this machine, one per GPU or `workers` CPU processes at a time; returns the failed ones"
     gpus = [f'cuda:{i}' for i in range(torch.cuda.device_count())]
     devices = gpus[:workers] if gpus and workers else gpus or ['cpu'] * (workers or 2)
     threads = 0 if gpus else max(1, (os.cpu_count() or 1) // len(devices))
-    log(f'{len(cells)} cells: {len(cells) - len(todo)} finished, {len(todo)} to run on {len(devices)} x {devices[0]}')
+    log(f'local: {len(devices)} at a time on {devices[0]}' + (f' ({threads} threads each)' if threads else ''))
     runner = TableRunner(devices, threads, log=log)
     handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)} if threading.current_thread() is threading.main_thread() else {}
     def interrupt(signum, frame):
@@ -118,9 +193,40 @@ def run_table(dataset:str='Digits',  # a dataset of `autodo.data.DATASETS`, or y
         runner.stop(); raise
     finally:
         for s, h in handlers.items(): signal.signal(s, h)
-    failed = [c for c, code in zip(todo, codes) if code != 0]
+    return [c for c, code in zip(todo, codes) if code != 0]
+
+# %% ../nbs/10_table.ipynb #e4383ec3
+LAUNCHERS = ('local', 'slurm')
+
+def run_table(dataset:str='Digits',  # a dataset of `autodo.data.DATASETS`, or your own image folder
+              methods:list|None=None,  # table rows (default: all eight)
+              columns:list=((10, 0.0), (10, 0.1)),  # (ir, nr) settings
+              runs:int=3,  # runs per cell
+              root:str='',  # results root ('' = `default_root()`)
+              scale:str='cpu',  # 'cpu' or 'paper'
+              workers:int|None=None,  # local launcher: parallel cells (default: one per GPU, else 2)
+              protocol:str='best',  # table protocol: best, final or valid
+              launcher:str='local',  # 'local': this machine's GPUs or CPU cores; 'slurm': a Slurm job per cell
+              slurm:SlurmOptions|None=None,  # the Slurm launcher's options
+              log=print, **overrides) -> dict:
+    "Run the missing cells of a table, then render it; returns the layout, renderings, results and cells"
+    root = str(Path(root or default_root()).resolve())
+    if launcher not in LAUNCHERS: raise ValueError(f"launcher={launcher!r} (--launcher) is unknown; use one of {', '.join(LAUNCHERS)}")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ValueError(f"workers={workers!r} (--workers) must be at least 1")
+    if workers is not None and launcher == 'slurm':
+        raise ValueError("workers (--workers) is for --launcher local; under Slurm as many cells run at once as the cluster grants")
+    cells = table_cells(dataset, list(methods or METHODS), list(columns), runs, root, scale, **overrides)
+    store = RunStore(root)
+    todo = [c for c in cells if store.finished(c['cfg']) is None]
+    elsewhere = [c for c in todo if store.holder(c['cfg'])]
+    for c in elsewhere: log(f"running elsewhere: {cell_label(c['cfg'])} ({store.holder(c['cfg'])}); not started again")
+    todo = [c for c in todo if c not in elsewhere]
+    log(f'{len(cells)} cells: {len(cells) - len(todo) - len(elsewhere)} finished, {len(todo)} to run')
+    failed = (run_slurm(todo, store, slurm or SlurmOptions(), log) if launcher == 'slurm' else run_local(todo, workers, log)) if todo else []
     if elsewhere: raise RuntimeError(f"{len(elsewhere)} cells are still running in another process; run this again when they finish")
-    if failed: raise RuntimeError(f"{len(failed)} cells failed (see their notebooks), e.g. {store.path(failed[0]['cfg'], 'notebook')}")
+    if failed: raise RuntimeError(f"{len(failed)} cells failed (see their notebooks and logs), e.g. {store.path(failed[0]['cfg'], 'notebook')}; "
+                                  "run the same command again to resume them")
     df = results_frame([store.finished(c['cfg']) for c in cells])  # exactly the asked cells, under the asked settings
     layout = table_layout(summarize(df, PROTOCOLS[protocol]), dataset)
     title = f"{dataset} test error (%), protocol '{protocol}', {scale} scale, {runs} runs"
@@ -135,14 +241,27 @@ def _column(s:str) -> tuple:
 
 _TABLE_SETS = ('dataset', 'method', 'ir', 'nr', 'run', 'root', 'data', 'scale', 'seed', 'workers', 'device', 'progress')
 
-def add_config_flags(p:argparse.ArgumentParser, skip=_TABLE_SETS):
-    "A `--field-name` flag for every `Config` field but `skip`, typed and documented from `Config` itself"
-    docs, types = docments(Config), {'int': int, 'float': float, 'str': str}
-    for f in dataclasses.fields(Config):
+def _key_value(s:str) -> tuple:
+    k, sep, v = s.partition('=')
+    if not sep or not k: raise argparse.ArgumentTypeError(f"{s!r}: write KEY=VALUE, such as account=lab")
+    return k, v
+
+def add_flags(p, cls, skip=(), preset:bool=False):
+    "A `--field-name` flag for every field of dataclass `cls` but `skip`, typed and documented from `cls` itself"
+    docs, types = docments(cls), {'int': int, 'float': float, 'str': str}
+    for f in dataclasses.fields(cls):
         if f.name in skip: continue
         base = str(f.type).split('|')[0].strip()
-        kind = dict(action=argparse.BooleanOptionalAction) if base == 'bool' else dict(type=types[base])
-        p.add_argument('--' + f.name.replace('_', '-'), help=f"{docs[f.name] or f.name} (default: the preset's)", **kind)
+        kind = (dict(action=argparse.BooleanOptionalAction) if base == 'bool' else
+                dict(type=_key_value, nargs='*', metavar='KEY=VALUE') if base == 'dict' else dict(type=types[base]))
+        doc = docs[f.name] or f.name
+        if preset: doc += " (default: the preset's)"
+        elif 'default' not in doc: doc += f' (default: {f.default})'
+        p.add_argument('--' + f.name.replace('_', '-'), help=doc, **kind)
+
+def add_config_flags(p:argparse.ArgumentParser, skip=_TABLE_SETS):
+    "A `--field-name` flag for every `Config` field but `skip`"
+    add_flags(p, Config, skip, preset=True)
 
 def table_cli(argv=None):
     "Console script `autodo-table`: run a whole table (skipping finished cells) and print it"
@@ -155,14 +274,18 @@ def table_cli(argv=None):
     p.add_argument('--runs', type=int, default=3, help='runs per cell (default: 3)')
     p.add_argument('--data', default='', help='results root (default: local_data beside settings.ini)')
     p.add_argument('--scale', choices=['cpu', 'paper'], default='cpu')
-    p.add_argument('--workers', type=int, help='cells at once (default: one per GPU, else 2)')
+    p.add_argument('--workers', type=int, help='local launcher: cells at once (default: one per GPU, else 2)')
     p.add_argument('--protocol', choices=list(PROTOCOLS), default='best', help='table protocol (default: best, the paper\'s)')
-    add_config_flags(p)
+    p.add_argument('--launcher', choices=LAUNCHERS, default='local', help="'local' (this machine) or 'slurm' (a job per cell)")
+    add_flags(p.add_argument_group('Slurm launcher'), SlurmOptions)
+    add_config_flags(p.add_argument_group('settings of every cell (see Config)'))
     a = vars(p.parse_args(argv))
-    table = {k: a.pop(k) for k in ('dataset', 'methods', 'columns', 'runs', 'data', 'scale', 'workers', 'protocol')}
+    table = {k: a.pop(k) for k in ('dataset', 'methods', 'columns', 'runs', 'data', 'scale', 'workers', 'protocol', 'launcher')}
+    slurm = {f.name: a.pop(f.name) for f in dataclasses.fields(SlurmOptions)}
+    slurm = SlurmOptions(**{k: dict(v) if k == 'sbatch' else v for k, v in slurm.items() if v is not None})
     try:
         res = run_table(table['dataset'], table['methods'], [_column(c) for c in table['columns']], table['runs'], table['data'],
-                        table['scale'], table['workers'], table['protocol'], log=lambda m: print(m, flush=True),
+                        table['scale'], table['workers'], table['protocol'], table['launcher'], slurm, log=lambda m: print(m, flush=True),
                         **{k: v for k, v in a.items() if v is not None})
     except (ValueError, FileNotFoundError, RuntimeError) as e:
         print(f'autodo-table: error: {e}', file=sys.stderr); sys.exit(2)

@@ -4,24 +4,25 @@
 
 # %% ../nbs/06_train.ipynb #961e7637
 from __future__ import annotations
-import dataclasses, inspect, json, math, numbers, pickle, resource, time, warnings
+import contextlib, dataclasses, inspect, json, math, numbers, os, pickle, resource, time, warnings
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
+import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
 from fastcore.basics import patch
 from torch.utils.data import Dataset
 
-from .core import atomic_write, default_root, RunStore, run_name, config_diff, check_name
+from .core import atomic_write, default_root, die_with_parent, RunStore, RunLockedError, run_name, config_diff, check_name
 from .data import DATASETS, DatasetInfo, get_info, load_dataset, own_dataset, IndexedDataset
 from .bias import load_or_make_split, stratified_valid
 from .policies import policy_for, dataset_transforms, load_policy_tables
 from .hypermodels import learned_stats
-from .hypergrad import SOLVERS
+from .hypergrad import SOLVERS, all_sum
 from .method import AutoDO, HyperStepError
 from .models import create_model
 
@@ -213,38 +214,61 @@ def warmup_cosine(epoch:int,  # epoch (for the hyper learning rate: hyper epoch,
 
 # %% ../nbs/06_train.ipynb #2ba3dd49
 def batches(ds:IndexedDataset, idx:torch.Tensor, targets:torch.Tensor, batch_size:int, *, seed:int|None=None,
-            device='cpu', sample_tf=None, workers:int=0, drop_last:bool=False):
+            device='cpu', sample_tf=None, workers:int=0, drop_last:bool=False,
+            share:tuple=(0, 1)):  # `(rank, world)`: this process's part of every batch, for data-parallel training
     "Batches `(uint8 images, targets, indices)` of points `idx` of `ds`; shuffled by `seed` unless it is None"
     if seed is not None: idx = idx[torch.randperm(len(idx), generator=torch.Generator().manual_seed(seed))]
     if drop_last and len(idx) >= batch_size: idx = idx[:len(idx) - len(idx) % batch_size]
+    rank, world = share
+    parts = [b.tensor_split(world)[rank] for b in idx.split(batch_size)]
     if isinstance(ds.images, torch.Tensor):
-        for i in range(0, len(idx), batch_size):
-            b = idx[i:i + batch_size]
-            yield ds.images[b].to(device, non_blocking=True), targets[b].to(device), b
+        for b in parts: yield ds.images[b].to(device, non_blocking=True), targets[b].to(device), b
         return
-    from torch.utils.data import DataLoader, Subset
-    sub = Subset(ds.with_transform(sample_tf).with_targets(targets), idx.tolist())
-    for x, y, b in DataLoader(sub, batch_size=batch_size, num_workers=workers, pin_memory=str(device).startswith('cuda')):
-        yield x.to(device, non_blocking=True), y.to(device), b
+    from torch.utils.data import DataLoader
+    loader = DataLoader(ds.with_transform(sample_tf).with_targets(targets), batch_sampler=[b.tolist() for b in parts],
+                        num_workers=workers, pin_memory=str(device).startswith('cuda'))
+    for x, y, b in loader: yield x.to(device, non_blocking=True), y.to(device), b
 
 # %% ../nbs/06_train.ipynb #163d1c34
 class CheckpointError(ValueError):
     "A checkpoint that cannot be read or belongs to another configuration"
 
-def _device(name:str) -> torch.device:
-    if name == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+def _device(name:str, world:int=1) -> torch.device:
+    "The torch device of `name`; under `torchrun`, the GPU of this process's local rank"
+    if name == 'auto': name = 'cuda' if torch.cuda.is_available() else 'cpu'
     if name.startswith('cuda') and not torch.cuda.is_available():
         raise ConfigError(f"device={name!r} but CUDA is not available here; use device='cpu' (or --no-cuda)")
+    if world > 1 and name.startswith('cuda'):
+        if name != 'cuda': raise ConfigError(f"device={name!r} under torchrun: each process takes the GPU of its local rank; use device='cuda' or 'auto'")
+        return torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0)))
     return torch.device(name)
+
+def _world() -> tuple[int, int]:
+    "`(rank, world size)` of this process, as `torchrun` sets them (`(0, 1)` without it)"
+    return int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))
 
 class Run:
     "One training run of a table cell: data, split, model, `AutoDO`, loop, outputs"
     def __init__(self, cfg:Config):
-        self.cfg, self.device = cfg, _device(cfg.device)
+        self.rank, self.world = _world()
+        self.cfg, self.device = cfg, _device(cfg.device, self.world)
+        for k in ('batch_size', 'hyper_batch_size'):
+            if getattr(cfg, k) % self.world:
+                raise ConfigError(f"{k}={getattr(cfg, k)} (--{k.replace('_', '-')}) does not divide among {self.world} processes; "
+                                  f"give a multiple of {self.world}, or another --nproc-per-node")
         self.aug_name, self.los_name, self.hyper_name = cfg.switches
         self.store = RunStore(cfg.root)
         self.paths = {k: self.store.path(cfg, k) for k in ('ckpt', 'metrics', 'results', 'tb', 'curves', 'learned')}
         self.seed = cfg.run if cfg.seed is None else cfg.seed
+
+    @property
+    def share(self) -> tuple: return self.rank, self.world
+    @property
+    def shows_progress(self) -> bool: return self.cfg.progress and self.rank == 0
+
+    def sum_over_processes(self, *ts:torch.Tensor) -> list:
+        "Tensors summed over the processes of a data-parallel run (as they are in a single process)"
+        return all_sum(list(ts)) if self.world > 1 else list(ts)
 
     def epoch_seed(self, epoch:int, stream:int=0) -> int:
         "Seed of one random stream of `epoch` (0: augmentation and training order, 1: hyper-pass order, 2: validation order)"
@@ -293,13 +317,15 @@ def setup_model(self:Run):
     cfg, info = self.cfg, self.info
     torch.manual_seed(self.seed)
     self.model = create_model(cfg.model, info.channels, info.num_classes).to(self.device)
+    if self.world > 1 and self.device.type == 'cuda': self.model = nn.SyncBatchNorm.convert_sync_batchnorm(self.model)
+    self.net = self.model if self.world == 1 else nn.parallel.DistributedDataParallel(self.model)  # trains; hyper-steps use `model`
     self.opt = torch.optim.SGD(self.model.parameters(), lr=cfg.lr, momentum=cfg.momentum, nesterov=True,
                                weight_decay=cfg.weight_decay)
     learns = self.hyper_name == 'HES'
     self.ado = AutoDO(len(self.train_set), info.num_classes, augment=self.aug_name if learns and self.aug_name in ('SHA', 'SEP') else 'NONE',
                       loss=self.los_name, targets=self.split.targets, symmetric=cfg.ir != 1 or cfg.nr != 0, hyper_lr=cfg.hyper_lr,
                       soft_norm=cfg.soft_norm, upsample=cfg.upsample, solver=cfg.solver, iters=cfg.hyper_iters,
-                      alpha=cfg.hyper_alpha).to(self.device)
+                      alpha=cfg.hyper_alpha, distributed=self.world > 1).to(self.device)
 
 # %% ../nbs/06_train.ipynb #bf3b4350
 def _progress(it, on:bool, **kw):
@@ -316,13 +342,13 @@ def _autocast(self:Run):
 @patch
 def train_epoch(self:Run, epoch:int) -> dict:
     "One ordinary training epoch with the hyperparameters fixed"
-    cfg, model = self.cfg, self.model
+    cfg, model = self.cfg, self.net
     model.train()
     total, correct, loss_sum = 0, torch.zeros((), device=self.device), torch.zeros((), device=self.device)
     n = len(self.split.train_idx) // cfg.batch_size or 1
     it = batches(self.train_set, self.split.train_idx, self.split.targets, cfg.batch_size, seed=self.epoch_seed(epoch),
-                 device=self.device, sample_tf=self.sample_tf, workers=cfg.workers, drop_last=True)
-    for k, (x, y, idx) in enumerate(_progress(it, cfg.progress, desc=f'train {epoch}', leave=False, total=n)):
+                 device=self.device, sample_tf=self.sample_tf, workers=cfg.workers, drop_last=True, share=self.share)
+    for k, (x, y, idx) in enumerate(_progress(it, self.shows_progress, desc=f'train {epoch}', leave=False, total=n)):
         lr = warmup_cosine(epoch, cfg.epochs, cfg.warmup_epochs, cfg.lr, batch=k, batches=n)
         for g in self.opt.param_groups: g['lr'] = lr
         x = self.ado.augment(self.train_tf(x), idx)
@@ -333,7 +359,8 @@ def train_epoch(self:Run, epoch:int) -> dict:
         self.opt.step()
         total, loss_sum = total + len(y), loss_sum + loss.detach() * len(y)
         correct += (logits.argmax(1) == y).sum()
-    return dict(lr=lr, train_loss=loss_sum.item() / total, train_acc=correct.item() / total)  # one device sync per epoch
+    total, loss_sum, correct = self.sum_over_processes(torch.tensor(float(total), device=self.device), loss_sum, correct.float())
+    return dict(lr=lr, train_loss=loss_sum.item() / total.item(), train_acc=correct.item() / total.item())  # one sync per epoch
 
 # %% ../nbs/06_train.ipynb #e35aae76
 @patch
@@ -343,12 +370,12 @@ def hyper_epoch(self:Run, epoch:int) -> dict:
     steps = len(self.split.train_idx) // B or 1
     order = vidx[torch.randperm(len(vidx), generator=torch.Generator().manual_seed(self.epoch_seed(epoch, 2)))]
     valid = batches(self.valid_set, order[torch.arange(steps * B) % len(order)], self.valid_targets, B, device=self.device,
-                    sample_tf=self.valid_sample_tf, workers=cfg.workers)
+                    sample_tf=self.valid_sample_tf, workers=cfg.workers, share=self.share)
     train = batches(self.train_set, self.split.train_idx, self.split.targets, B, seed=self.epoch_seed(epoch, 1),
-                    device=self.device, sample_tf=self.sample_tf, workers=cfg.workers, drop_last=True)
+                    device=self.device, sample_tf=self.sample_tf, workers=cfg.workers, drop_last=True, share=self.share)
     lr = lambda k: warmup_cosine(epoch - cfg.hyper_start, cfg.epochs - cfg.hyper_start, cfg.warmup_epochs, cfg.hyper_lr,
                                  batch=k, batches=steps)
-    try: s = self.ado.hyper_pass(self.model, _progress(((self.train_tf(x), y, idx) for x, y, idx in train), cfg.progress,
+    try: s = self.ado.hyper_pass(self.model, _progress(((self.train_tf(x), y, idx) for x, y, idx in train), self.shows_progress,
                                                        desc=f'hyper {epoch}', leave=False, total=steps),
                                  ((self.valid_tf(x), y) for x, y, _ in valid), lr)
     except HyperStepError as e: raise HyperStepError(f"epoch {epoch}: {e}") from None
@@ -371,13 +398,13 @@ def predict(self:Run, ds:IndexedDataset, idx:torch.Tensor, targets:torch.Tensor,
 def evaluate(self:Run, ds:IndexedDataset, idx:torch.Tensor, targets:torch.Tensor) -> dict:
     "Loss, accuracy and per-class accuracy of the model on points `idx` of `ds`"
     C = self.info.num_classes
-    hits, counts, loss_sum = torch.zeros(C), torch.zeros(C), 0.
-    for logits, y in self.predict(ds, idx, targets):
-        loss_sum += F.cross_entropy(logits, y, reduction='sum').item()
-        y, ok = y.cpu(), (logits.argmax(1) == y).cpu().float()
-        hits += torch.bincount(y, ok, minlength=C); counts += torch.bincount(y, minlength=C).float()
+    hits, counts, loss_sum = (torch.zeros(n, device=self.device) for n in (C, C, 1))
+    for logits, y in self.predict(ds, idx[self.rank::self.world], targets):  # each process a share, then summed
+        loss_sum += F.cross_entropy(logits, y, reduction='sum')
+        hits += torch.bincount(y, (logits.argmax(1) == y).float(), minlength=C); counts += torch.bincount(y, minlength=C).float()
+    hits, counts, loss_sum = (t.cpu() for t in self.sum_over_processes(hits, counts, loss_sum))
     per_class = (hits / counts.clamp(min=1))
-    return dict(loss=loss_sum / counts.sum().item(), acc=(hits.sum() / counts.sum()).item(), per_class=per_class.tolist())
+    return dict(loss=loss_sum.item() / counts.sum().item(), acc=(hits.sum() / counts.sum()).item(), per_class=per_class.tolist())
 
 # %% ../nbs/06_train.ipynb #f959fa73
 @patch
@@ -388,7 +415,8 @@ def evaluates(self:Run, epoch:int) -> bool:
 # %% ../nbs/06_train.ipynb #5dd23243
 @patch
 def save_checkpoint(self:Run, epoch:int):
-    "Write everything needed to resume after `epoch` (atomically)"
+    "Write everything needed to resume after `epoch` (atomically; the first process of a data-parallel run)"
+    if self.rank: return
     state = dict(config=asdict(self.cfg), epoch=epoch, model=self.model.state_dict(), opt=self.opt.state_dict(),
                  ado=self.ado.state_dict(), history=self.history)
     atomic_write(self.paths['ckpt'], lambda p: torch.save(state, p))
@@ -428,6 +456,7 @@ def load_checkpoint(self:Run) -> int:
 def log_epoch(self:Run, m:dict):
     "Append epoch metrics `m`: JSON lines (rewritten from the history, atomically) and tensorboard"
     self.history.append(m)
+    if self.rank: return
     atomic_write(self.paths['metrics'], lambda p: p.write_text(''.join(json.dumps(h) + '\n' for h in self.history)))
     for k, v in m.items():
         if isinstance(v, (int, float)) and k != 'epoch': self.tb.add_scalar(k, v, m['epoch'])
@@ -483,7 +512,7 @@ def make_results(self:Run) -> dict:
                 n_train=len(self.split.train_idx), n_noisy=int(self.split.noisy_mask[self.split.train_idx].sum()),
                 n_select=len(self.select_idx),
                 wall_time_s=round(sum(m['time_total'] for m in h), 2), peak_memory_mb=round(peak / 2**20, 1),
-                device=str(self.device))
+                device=str(self.device), world_size=self.world)
 
 # %% ../nbs/06_train.ipynb #6ca4fa79
 @patch
@@ -492,19 +521,58 @@ def warn_if_short(self:Run):
     cfg = self.cfg
     self.budget, gap = movement_budget(cfg, len(self.split.train_idx)), soft_label_gap(self.info.num_classes)
     passes, steps = cfg.epochs - cfg.hyper_start - 1, len(self.split.train_idx) // cfg.hyper_batch_size or 1
-    if self.budget < gap:
+    if self.budget < gap and self.rank == 0:
         warnings.warn(f"{cfg.name} run{cfg.run}: a hyperparameter can move at most about {self.budget:.2f} logits in this run "
                       f"({passes} hyper pass{'es' if passes > 1 else ''} of {steps} steps, "
                       f"hyper_lr={cfg.hyper_lr}), less than the {gap:.2f} between a soft label's classes: its "
                       f"hyperparameters stay near their start. Run more epochs after --hyper-start (the paper: 200 epochs, "
                       f"hyper-steps after 50)", ShortRunWarning, stacklevel=2)
 
+# %% ../nbs/06_train.ipynb #51aec3e4
+@patch
+@contextlib.contextmanager
+def process_group(self:Run):
+    "Join the process group that `torchrun` describes (gloo on the CPU, NCCL on GPUs) for the run, if it is not joined yet"
+    if self.world == 1 or dist.is_initialized():
+        yield
+        return
+    if 'TORCHELASTIC_RUN_ID' in os.environ: die_with_parent()  # a worker whose launcher was killed stops, and frees the run
+    dist.init_process_group('nccl' if self.device.type == 'cuda' else 'gloo')
+    try: yield
+    finally: dist.destroy_process_group()
+
+@patch
+@contextlib.contextmanager
+def writer_lock(self:Run):
+    "`RunStore.lock` of the run, taken by its first process for all of them"
+    with contextlib.ExitStack() as stack:
+        refused = None
+        if self.rank == 0:
+            try: stack.enter_context(self.store.lock(self.cfg))
+            except RunLockedError as e: refused = e
+        if self.world > 1 and self.sum_over_processes(torch.tensor([float(refused is None)], device=self.device))[0].item() < 1:
+            refused = refused or RunLockedError(f"{self.cfg.name} run{self.cfg.run} is being trained by another process; "
+                                                f"the first process of this one says which")
+        if refused: raise refused
+        yield
+
 # %% ../nbs/06_train.ipynb #12910e59
 @patch
 def fit(self:Run) -> dict:
     "Train (or resume) to the last epoch, write the results and figures; returns the results (also in `self.results`)"
-    self.setup_data()  # before the lock: a dataset that fails to load leaves nothing behind
-    with self.store.lock(self.cfg): return self._fit()
+    with self.process_group():
+        self.setup_data()  # before the lock: a dataset that fails to load leaves nothing behind
+        with self.writer_lock(): return self._fit()
+
+@patch
+def restore(self:Run) -> Run:
+    "The finished run from its files: data, split, model, tables and history from its checkpoint, and its results"
+    self.setup_data(); self.setup_model(); self.history = []
+    if self.load_checkpoint() != self.cfg.epochs:
+        raise CheckpointError(f"{self.paths['ckpt']} is not a finished run; finish it with autodo-train first")
+    self.results = json.loads(self.paths['results'].read_text())
+    self.model.eval()
+    return self
 
 @patch
 def _fit(self:Run) -> dict:
@@ -514,15 +582,17 @@ def _fit(self:Run) -> dict:
     self.history = []
     start = self.load_checkpoint()
     if self.ado.learns: self.warn_if_short()
-    self.tb = SummaryWriter(str(self.paths['tb']), purge_step=start)
+    self.tb = SummaryWriter(str(self.paths['tb']), purge_step=start) if self.rank == 0 else None
     try:
-        for epoch in _progress(range(start, cfg.epochs), cfg.progress, desc=f'{cfg.dataset} {cfg.name} run{cfg.run}',
+        for epoch in _progress(range(start, cfg.epochs), self.shows_progress, desc=f'{cfg.dataset} {cfg.name} run{cfg.run}',
                                initial=start, total=cfg.epochs):
             self.run_epoch(epoch)
-    finally: self.tb.close()
+    finally:
+        if self.tb: self.tb.close()
     self.results = self.make_results()
-    atomic_write(self.paths['results'], lambda p: p.write_text(json.dumps(self.results, indent=1)))
-    self.save_figures()
+    if self.rank == 0:
+        atomic_write(self.paths['results'], lambda p: p.write_text(json.dumps(self.results, indent=1)))
+        self.save_figures()
     return self.results
 
 # %% ../nbs/06_train.ipynb #98c5392b
@@ -530,7 +600,7 @@ def _fit(self:Run) -> dict:
 def run_epoch(self:Run, epoch:int):
     "Hyper pass (after the start epoch), training epoch, evaluation (when due), log, checkpoint"
     cfg, t0 = self.cfg, time.perf_counter()
-    torch.manual_seed(self.epoch_seed(epoch))
+    torch.manual_seed(self.epoch_seed(epoch) + 7919 * self.rank)  # the augmentation's draws: a stream per process
     m = dict(epoch=epoch)
     if self.ado.learns and epoch > cfg.hyper_start: m.update(self.hyper_epoch(epoch), **self.learned())
     t1 = time.perf_counter()
@@ -575,6 +645,8 @@ def save_figures(self:Run):
         atomic_write(self.paths[k], lambda p: fig.savefig(p, format='png', dpi=100, metadata={'Software': None}))
         plt.close(fig)
 
+def _fit_process(cfg:Config) -> dict: return Run(cfg).fit()
+
 @config_signature
 def train(dataset:str|Dataset='Digits',  # a key of `DATASETS`, your own image folder (a path), or a `Dataset` of `(image, label)`
           method:str='autodo_aws',  # a key of `METHODS`, or switches like `sep_wght_hes`
@@ -583,6 +655,7 @@ def train(dataset:str|Dataset='Digits',  # a key of `DATASETS`, your own image f
           test:Dataset|None=None,  # beside a `Dataset`: your test set (default: a stratified 20% of it)
           name:str='own',  # beside a `Dataset`: its name, for the results folder
           cfg:Config|None=None,  # a ready configuration (then the other arguments are not used)
+          nproc:int=1,  # processes (GPUs) of one data-parallel run, as `torchrun --nproc-per-node` starts them
           **kwargs) -> Run:
     "Train (or resume) one run; returns it with its `model`, `results`, `history_frame`, `point_frame()` and saved figures"
     if cfg is None:
@@ -590,6 +663,13 @@ def train(dataset:str|Dataset='Digits',  # a key of `DATASETS`, your own image f
             dataset = own_dataset(dataset, valid, test, name=name, image_size=kwargs.pop('image_size', None),
                                   like=kwargs.pop('like', None)).name
         cfg = make_config(dataset, method, scale, **kwargs)
-    run = Run(cfg)
-    run.fit()
-    return run
+    if isinstance(nproc, bool) or not isinstance(nproc, int) or nproc < 1: raise ConfigError(f"nproc={nproc!r} must be at least 1")
+    if nproc == 1:
+        run = Run(cfg)
+        run.fit()
+        return run
+    from torch.distributed.launcher.api import LaunchConfig, elastic_launch
+    launch = LaunchConfig(min_nodes=1, max_nodes=1, nproc_per_node=nproc, run_id=f'autodo-{os.getpid()}', rdzv_backend='c10d',
+                          rdzv_endpoint='localhost:0', max_restarts=0)
+    elastic_launch(launch, _fit_process)(cfg)
+    return Run(cfg).restore()
