@@ -1,6 +1,6 @@
 """Time of an AutoDO epoch (hyper pass + training epoch) over a baseline training epoch, and of evaluation, measured in one run.
 
-Run: python tests/benchmarks/bench_epoch.py [--dataset Digits] [--method autodo_aws] [--epochs 3] [--scale cpu]
+Run: python tests/benchmarks/bench_epoch.py [--dataset Digits] [--method autodo_aws] [--epochs 3] [--scale cpu] [--device auto]
 Both runs use the same dataset, split, model and batch sizes (the scale's preset); their epochs alternate, and each side
 reports the median over `--epochs` epochs after one warm-up epoch. Evaluation is timed once per run (test set and selection
 subset) and amortised over the preset's evaluation interval.
@@ -42,10 +42,11 @@ def main():
     ap.add_argument('--method', default='autodo_aws')
     ap.add_argument('--epochs', type=int, default=3); ap.add_argument('--scale', default='cpu')
     ap.add_argument('--ir', type=int, default=10); ap.add_argument('--nr', type=float, default=0.1)
+    ap.add_argument('--device', default='auto', help="'auto', 'cpu' or 'cuda'")
     a = ap.parse_args()
     if a.dataset == 'small-real': register_small_real()
     with tempfile.TemporaryDirectory() as root:
-        kw = dict(ir=a.ir, nr=a.nr, root=root, progress=False)
+        kw = dict(ir=a.ir, nr=a.nr, root=root, progress=False, device=a.device)
         cfg = make_config(a.dataset, a.method, a.scale, **kw)
         runs = ready(make_config(a.dataset, 'baseline', a.scale, **kw)), ready(cfg)
         times = [[epoch_time(r, e) for r in runs] for e in range(a.epochs + 1)]  # interleaved; the first is a warm-up
@@ -57,5 +58,8 @@ def main():
     print(f'baseline epoch {base:.3f} s, {a.method} epoch (hyper pass + training) {auto:.3f} s, ratio {auto / base:.2f}x')
     print(f'evaluation {ev:.3f} s every {r.eval_every} epochs: {ev / r.eval_every:.3f} s per epoch, '
           f'{ev / r.eval_every / base:.2f}x a baseline epoch, {ev / r.eval_every / auto:.2f}x an AutoDO epoch')
+    if r.device.type == 'cuda':
+        print(f'{torch.cuda.get_device_name(r.device)}: peak GPU memory {torch.cuda.max_memory_allocated(r.device) / 2**30:.2f} GiB '
+              f'(both runs in one process)')
 
 if __name__ == '__main__': main()
