@@ -6,12 +6,12 @@ from autodo import core
 from autodo.core import RunStore, atomic_write, DiskFullError
 from autodo.data import DatasetInfo, register_dataset
 from autodo.train import Run, make_config, train, ConfigError
+from clirun import run_cli
 
 BIN = Path(sys.executable).parent
 QUICK = dict(dataset='Digits', ir=10, nr=0.1, epochs=2, hyper_start=0, progress=False)
 
-def cli(prog, *args, timeout=600):
-    return subprocess.run([BIN / prog, *map(str, args)], capture_output=True, text=True, timeout=timeout)
+cli = run_cli
 
 def assert_clean_error(r, *texts):
     assert r.returncode == 2, (r.returncode, r.stderr[-2000:])

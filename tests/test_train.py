@@ -6,6 +6,7 @@ from autodo.bias import make_biased_split
 from autodo.core import RunStore
 from autodo.data import load_dataset
 from autodo.train import METHODS, train
+from clirun import run_cli
 
 BIN = Path(sys.executable).parent
 QUICK = dict(dataset='Digits', ir=10, nr=0.1, epochs=2, hyper_start=0, progress=False)
@@ -30,8 +31,10 @@ def test_every_method_runs_and_writes_its_outputs(tmp_path, method):
     assert ('aug_prob_per_class' in res) == (METHODS[method][0] in ('SHA', 'SEP'))
     assert ('hyper_movement_budget' in res) == learns
 
-def autodo_train(*args, cwd=None):
-    return subprocess.run([BIN / 'autodo-train', *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=600)
+def autodo_train(*args): return run_cli('autodo-train', *args)
+
+def autodo_train_process(*args):
+    return subprocess.run([BIN / 'autodo-train', *map(str, args)], capture_output=True, text=True, timeout=600)
 
 def test_cli_trains_with_the_original_flags(tmp_path):
     r = autodo_train('-r', 'run1', '-ir', 10, '-nr', 0.1, '--dataset', 'Digits', '--aug-model', 'SEP', '--los-model', 'BOTH',
@@ -51,7 +54,7 @@ def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path):
             '--no-cuda', '--no-progress']
     stem = 'Digits/run0/autodo_aws_ir_10_sr_1.0_nr_0.1'
     whole, killed = tmp_path / 'whole', tmp_path / 'killed'
-    assert autodo_train(*args, '--data', whole).returncode == 0
+    assert autodo_train_process(*args, '--data', whole).returncode == 0  # both in processes of their own: the same threads
     p = subprocess.Popen([BIN / 'autodo-train', *map(str, args), '--data', killed], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     metrics = killed / f'{stem}.jsonl'
     deadline = time.time() + 300
@@ -60,7 +63,7 @@ def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path):
     p.send_signal(signal.SIGKILL); p.wait()
     done = len(metrics.read_text().splitlines())
     assert 2 <= done < 4, f'the kill came after {done} epochs'
-    r = autodo_train(*args, '--data', killed)
+    r = autodo_train_process(*args, '--data', killed)
     assert r.returncode == 0, r.stderr
     assert _metrics(killed / f'{stem}.jsonl') == _metrics(whole / f'{stem}.jsonl')
     a, b = (json.loads((d / f'{stem}.json').read_text()) for d in (whole, killed))
