@@ -8,8 +8,8 @@ import json, re, shutil, subprocess, sys
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['MATHJAX', 'MATHJAX_LOADER', 'execute_notebook', 'install_mathjax', 'notebook_title', 'mkdocs_config',
-           'quarto_to_mkdocs', 'build_docs', 'docs_cli']
+__all__ = ['MATHJAX', 'MATHJAX_LOADER', 'NAV', 'execute_notebook', 'install_mathjax', 'notebook_title', 'sidebar_yml',
+           'mkdocs_config', 'quarto_to_mkdocs', 'page_names', 'local_links', 'source_pages', 'build_docs', 'docs_cli']
 
 # %% ../nbs/11_docs.ipynb #670691ae
 def _skip(flags):
@@ -62,20 +62,32 @@ def notebook_title(nb:Path) -> str:
         if m: return m.group(1).strip()
     return nb.stem
 
-def mkdocs_config(proc:Path, out:Path) -> dict:
-    "mkdocs configuration for the processed notebooks in `proc`: index first, library pages, then the experiments"
+NAV = {'The method': ['01_bias', '03_hypermodels', '04_hypergrad', '04a_method'],
+       'Reproduction': ['00_data', '02_policies', '05_models', '06_train', '07_results', '08_density',
+                        'experiments/experiment', 'experiments/table', 'experiments/density'],
+       'Tools': ['09_cli', '10_table', '00_core', '11_docs']}
+
+def sidebar_yml() -> str:
+    "Quarto's sidebar (`nbs/sidebar.yml`, for `nbdev_docs`) in the order of `NAV`"
+    import yaml
+    sections = [dict(section=k, contents=[f'{p}.ipynb' for p in v]) for k, v in NAV.items()]
+    return yaml.safe_dump(dict(website=dict(sidebar=dict(contents=['index.ipynb', *sections]))), sort_keys=False)
+
+def mkdocs_config(proc:Path, out:Path, repo_url:str|None=None) -> dict:
+    "mkdocs configuration for the processed notebooks in `proc`: home, then the method, the reproduction and the tools (`NAV`)"
     from nbdev.config import get_config
     cfg = get_config()
-    pages = sorted(p.relative_to(proc) for p in proc.glob('*.ipynb') if p.name != 'index.ipynb')
-    exps = sorted(p.relative_to(proc) for p in proc.glob('experiments/*.ipynb'))
-    entry = lambda p: {notebook_title(proc / p): str(p)}
-    return dict(site_name=cfg.title, site_description=cfg.description, repo_url=cfg.git_url, docs_dir=str(proc.resolve()),
-                site_dir=str(out.resolve()), use_directory_urls=False,
+    missing = {str(p.relative_to(proc).with_suffix('')) for p in proc.glob('**/*.ipynb')} - {'index', *sum(NAV.values(), [])}
+    if missing: raise ValueError(f"notebooks without a place in the docs' navigation: {sorted(missing)}; add them to NAV")
+    entry = lambda p: {notebook_title(proc / f'{p}.ipynb'): f'{p}.ipynb'}
+    return dict(site_name=cfg.title, site_description=cfg.description, **(dict(repo_url=repo_url) if repo_url else {}),
+                docs_dir=str(proc.resolve()), site_dir=str(out.resolve()), use_directory_urls=False,
                 theme=dict(name='material', font=False, features=['navigation.sections', 'content.code.copy']),
+                markdown_extensions=[{'pymdownx.highlight': dict(linenums=True, anchor_linenums=True)}, 'pymdownx.superfences'],
                 plugins=['search', {'mkdocs-jupyter': dict(execute=False, include_source=True, ignore_h1_titles=False,
                                                            custom_mathjax_url='/assets/mathjax-load.js')}],
-                exclude_docs='*.yml\n', nav=[{'Home': 'index.ipynb'}, {'API': [entry(p) for p in pages]},
-                                             {'Experiments': [entry(p) for p in exps]}])
+                exclude_docs='*.yml\n', nav=[{'Home': 'index.ipynb'}] + [{k: [entry(p) for p in v if (proc / f'{p}.ipynb').exists()]}
+                                                                       for k, v in NAV.items()])
 
 # %% ../nbs/11_docs.ipynb #5815a204
 _QUARTO_ATTRS = re.compile(r'\{target="_blank"[^}]*\}')
@@ -95,6 +107,28 @@ def quarto_to_mkdocs(nb:dict) -> dict:
             c = dict(cell_type='markdown', metadata={}, source=_QUARTO_ATTRS.sub('', md))
         cells.append(c)
     return {**nb, 'cells': cells}
+
+# %% ../nbs/11_docs.ipynb #e1ad89c9
+def page_names(nbs:Path) -> dict:
+    "nbdev's page name of each notebook (`method` for `04a_method`) -> this site's page (`04a_method`)"
+    return {re.sub(r'^\d+\w*?_', '', p.stem): str(p.relative_to(nbs).with_suffix('')) for p in nbs.rglob('*.ipynb')}
+
+def local_links(text:str, depth:int, pages:dict,
+                doc_url:str,  # the docs host and base URL nbdev links to
+                repo:str|None=None):  # a repository whose source links become this site's source pages
+    "`text` with links to `doc_url` pages (and `repo` sources) made links within this site, from a page `depth` folders down"
+    up = '../' * depth
+    text = re.sub(re.escape(doc_url.rstrip('/')) + r'/([\w/]+)\.html', lambda m: f'{up}{pages.get(m.group(1), m.group(1))}.html', text)
+    if repo: text = re.sub(re.escape(repo.rstrip('/')) + r'/blob/[^/]+/\w+/(\w+)\.py(?:#L(\d+))?',
+                           lambda m: f'{up}source/{m.group(1)}.html' + (f'#__codelineno-0-{m.group(2)}' if m.group(2) else ''), text)
+    return text
+
+def source_pages(lib:Path, proc:Path):
+    "A page per module of the package in `proc/source/`, with numbered, anchored lines"
+    (proc / 'source').mkdir(exist_ok=True)
+    for p in sorted(lib.glob('[!_]*.py')):
+        (proc / 'source' / f'{p.stem}.md').write_text(f"# `{lib.name}/{p.name}`\n\nWritten by `nbdev_export` from its notebook.\n\n"
+                                                      f"```python\n{p.read_text()}\n```\n")
 
 # %% ../nbs/11_docs.ipynb #af31c86c
 def _link_figures(proc:Path):
@@ -124,11 +158,16 @@ def build_docs(out:str='_docs',  # site folder
     if execute: parallel(_execute_in_place, nbs, n_workers=n_workers)
     refresh_quarto_yml(); nbdev.doclinks._build_modidx()
     proc = proc_nbs(build_dir / 'nbs', n_workers=0, force=True)
-    for p in proc.rglob('*.ipynb'): p.write_text(json.dumps(quarto_to_mkdocs(json.loads(p.read_text()))))
+    to_repo, pages = cfg.get('source_links', 'site') == 'repo', page_names(build_dir / 'nbs')
+    for p in proc.rglob('*.ipynb'):
+        text = json.dumps(quarto_to_mkdocs(json.loads(p.read_text())))
+        p.write_text(local_links(text, len(p.relative_to(proc).parts) - 1, pages, cfg.doc_host + cfg.doc_baseurl,
+                                 None if to_repo else cfg.git_url))
+    if not to_repo: source_pages(cfg.lib_path, proc)
     _link_figures(proc)
     shutil.copytree(build_dir / 'figures', proc / 'figures', dirs_exist_ok=True)
     install_mathjax(proc / 'assets')
-    (build_dir / 'mkdocs.yml').write_text(yaml.safe_dump(mkdocs_config(proc, root / out), sort_keys=False))
+    (build_dir / 'mkdocs.yml').write_text(yaml.safe_dump(mkdocs_config(proc, root / out, cfg.git_url if to_repo else None), sort_keys=False))
     build(load_config(str(build_dir / 'mkdocs.yml')))
     return root / out
 

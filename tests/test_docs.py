@@ -60,3 +60,40 @@ def test_hypergrad_page_shows_signature_docstring_equations_and_figure(site, bro
     assert n_math > 10, n_math
     assert 'echo: false' not in text and 'target="_blank"' not in text
     assert any(s.startswith('data:image/png') for s in wait_for(browser, LOADED_IMAGES)), 'the Neumann convergence figure'
+
+def test_home_page_shows_the_table_once_and_the_navigation_follows_the_paper(site, browser):
+    browser.get(site + '/index.html')
+    text = browser.find_element('tag name', 'body').text
+    assert text.count('autodo_aws (3 runs)') == 1, 'the CPU-scale table appears once'
+    assert not any('table_Digits_cpu.png' in s for s in browser.execute_script(LOADED_IMAGES))
+    nav = browser.execute_script("return [...document.querySelectorAll('.md-nav--primary > .md-nav__list > .md-nav__item > label, "
+                                 ".md-nav--primary > .md-nav__list > .md-nav__item > a')].map(e => e.textContent.trim())")
+    assert [n for n in nav if n in ('Home', 'The method', 'Reproduction', 'Tools')] == ['Home', 'The method', 'Reproduction', 'Tools'], nav
+
+LINKS = "return [...document.querySelectorAll('a[href]')].map(a => a.href)"
+
+def test_every_internal_link_of_every_page_leads_to_a_page_and_its_anchor(site, browser):
+    import re, urllib.request
+    from urllib.parse import urldefrag
+    pages, seen, broken = [site + '/index.html'], set(), []
+    html = {}
+    def fetch(url):
+        if url not in html:
+            try: html[url] = urllib.request.urlopen(url, timeout=30).read().decode('utf-8', 'replace')
+            except OSError: html[url] = None
+        return html[url]
+    while pages:
+        page = pages.pop()
+        if page in seen: continue
+        seen.add(page)
+        browser.get(page)
+        for link in browser.execute_script(LINKS):
+            if link.startswith(('https://autodo.github.io', 'https://github.com/autodo/')): broken.append(f'{page} -> {link} (placeholder host)')
+            if not link.startswith(site): continue  # external
+            url, anchor = urldefrag(link)
+            body = fetch(url)
+            if body is None: broken.append(f'{page} -> {link}'); continue
+            if anchor and not re.search(rf'''(id|name)=["']{re.escape(anchor)}["']''', body): broken.append(f'{page} -> {link} (no anchor)')
+            if url.endswith('.html') and url not in seen: pages.append(url)
+    assert len(seen) > 20, seen
+    assert not broken, f'{len(broken)} broken internal links: ' + '\n'.join(broken[:20])
