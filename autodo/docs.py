@@ -9,7 +9,8 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['MATHJAX', 'MATHJAX_LOADER', 'NAV', 'execute_notebook', 'install_mathjax', 'notebook_title', 'sidebar_yml',
-           'mkdocs_config', 'quarto_to_mkdocs', 'page_names', 'local_links', 'source_pages', 'build_docs', 'docs_cli']
+           'mkdocs_config', 'quarto_to_mkdocs', 'page_names', 'local_links', 'fix_anchors', 'source_pages',
+           'build_docs', 'docs_cli']
 
 # %% ../nbs/11_docs.ipynb #670691ae
 def _skip(flags):
@@ -110,8 +111,9 @@ def quarto_to_mkdocs(nb:dict) -> dict:
 
 # %% ../nbs/11_docs.ipynb #e1ad89c9
 def page_names(nbs:Path) -> dict:
-    "nbdev's page name of each notebook (`method` for `04a_method`) -> this site's page (`04a_method`)"
-    return {re.sub(r'^\d+\w*?_', '', p.stem): str(p.relative_to(nbs).with_suffix('')) for p in nbs.rglob('*.ipynb')}
+    "nbdev's page name of each notebook (`method` for `04a_method`) -> this site's page (`04a_method`); modules' pages first"
+    nbs_ = sorted(nbs.rglob('*.ipynb'), key=lambda p: -len(p.relative_to(nbs).parts))  # `08_density` wins over `experiments/density`
+    return {re.sub(r'^\d+\w*?_', '', p.stem): str(p.relative_to(nbs).with_suffix('')) for p in nbs_}
 
 def local_links(text:str, depth:int, pages:dict,
                 doc_url:str,  # the docs host and base URL nbdev links to
@@ -122,6 +124,27 @@ def local_links(text:str, depth:int, pages:dict,
     if repo: text = re.sub(re.escape(repo.rstrip('/')) + r'/blob/[^/]+/\w+/(\w+)\.py(?:#L(\d+))?',
                            lambda m: f'{up}source/{m.group(1)}.html' + (f'#__codelineno-0-{m.group(2)}' if m.group(2) else ''), text)
     return text
+
+def _unique_heading_ids(html:str) -> str:
+    "Repeated heading ids numbered as mkdocs' table of contents numbers them (`batches`, `batches_1`, ...)"
+    seen = {}
+    def number(m):
+        k = seen[m.group(2)] = seen.get(m.group(2), -1) + 1
+        return f'{m.group(1)}{m.group(2)}_{k}"' if k else m.group(0)
+    return re.sub(r'(<h[1-6][^>]*\bid=")([^"]+)"', number, html)
+
+def fix_anchors(site:Path):
+    "Internal links to anchors their page lacks (nbdev's `class.method` ones) point at the heading they mean, or at the page"
+    pages = {p: _unique_heading_ids(p.read_text()) for p in site.rglob('*.html')}
+    ids = {p: set(re.findall(r'\bid="([^"]+)"', t)) for p, t in pages.items()}
+    for page, text in pages.items():
+        def fix(m):
+            target = (page.parent / m.group(1)).resolve() if m.group(1) else page
+            have, frag = ids.get(target), m.group(2)
+            if have is None or frag in have: return m.group(0)
+            best = next((a for a in (frag.replace('.', ''), frag.split('.')[-1]) if a in have), None)
+            return f'href="{m.group(1)}#{best}"' if best else f'href="{m.group(1) or "#"}"'
+        page.write_text(re.sub(r'href="((?![a-z]+:)[^"#]*)#([^"]+)"', fix, text))
 
 def source_pages(lib:Path, proc:Path):
     "A page per module of the package in `proc/source/`, with numbered, anchored lines"
@@ -169,6 +192,7 @@ def build_docs(out:str='_docs',  # site folder
     install_mathjax(proc / 'assets')
     (build_dir / 'mkdocs.yml').write_text(yaml.safe_dump(mkdocs_config(proc, root / out, cfg.git_url if to_repo else None), sort_keys=False))
     build(load_config(str(build_dir / 'mkdocs.yml')))
+    fix_anchors(root / out)
     return root / out
 
 # %% ../nbs/11_docs.ipynb #db29214c

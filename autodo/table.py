@@ -219,7 +219,8 @@ def run_table(dataset:str='Digits',  # a dataset of `autodo.data.DATASETS`, or y
     cells = table_cells(dataset, list(methods or METHODS), list(columns), runs, root, scale, **overrides)
     store = RunStore(root)
     todo = [c for c in cells if store.finished(c['cfg']) is None]
-    elsewhere = [c for c in todo if store.holder(c['cfg'])]
+    in_slurm = set(slurm_queue()) if launcher == 'slurm' else set()  # a cell that Slurm runs holds its lock too: it is watched
+    elsewhere = [c for c in todo if store.holder(c['cfg']) and slurm_job_name(c['cfg']) not in in_slurm]
     for c in elsewhere: log(f"running elsewhere: {cell_label(c['cfg'])} ({store.holder(c['cfg'])}); not started again")
     todo = [c for c in todo if c not in elsewhere]
     log(f'{len(cells)} cells: {len(cells) - len(todo) - len(elsewhere)} finished, {len(todo)} to run')
