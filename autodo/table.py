@@ -126,7 +126,7 @@ def submit_cells(cells:list, opts:SlurmOptions, folder:Path, log=print) -> dict:
     ex, notebook = submitit.SlurmExecutor(folder=folder), experiment_notebook()
     params = dict(time=opts.time_min, cpus_per_task=opts.cpus_per_cell, additional_parameters=dict(requeue=True, **opts.sbatch))
     params |= {k: v for k, v in dict(partition=opts.partition, gpus_per_node=opts.gpus_per_cell or None,
-                                     mem=f'{opts.mem_gb}GB' if opts.mem_gb else None).items() if v is not None}
+                                     mem=f'{round(opts.mem_gb * 1024)}M' if opts.mem_gb else None).items() if v is not None}
     ids = {}
     for c in cells:
         name = slurm_job_name(c['cfg'])
