@@ -4,13 +4,14 @@
 
 # %% ../nbs/11_docs.ipynb #1dc9c5c1
 from __future__ import annotations
-import json, re, shutil, subprocess, sys
+import json, os, re, shutil, subprocess, sys
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['MATHJAX', 'MATHJAX_LOADER', 'NAV', 'execute_notebook', 'install_mathjax', 'notebook_title', 'sidebar_yml',
-           'mkdocs_config', 'quarto_to_mkdocs', 'page_names', 'local_links', 'fix_anchors', 'source_pages',
-           'build_docs', 'docs_cli']
+__all__ = ['RUN_NOTE_TAG', 'MATHJAX', 'MATHJAX_LOADER', 'NAV', 'execute_notebook', 'teaching_outputs', 'library_notebooks',
+           'execute_notebooks', 'save_outputs', 'output_differences', 'check_outputs', 'run_note', 'save_run_outputs',
+           'install_mathjax', 'notebook_title', 'sidebar_yml', 'mkdocs_config', 'quarto_to_mkdocs', 'page_names',
+           'local_links', 'fix_anchors', 'source_pages', 'build_docs', 'docs_cli']
 
 # %% ../nbs/11_docs.ipynb #670691ae
 def _skip(flags):
@@ -31,7 +32,159 @@ def execute_notebook(src:Path, dst:Path, flags=('slow', 'cuda')):
     with working_directory(src.parent): CaptureShell(path=src.parent).run_all(nb, exc_stop=True, preproc=_skip(flags))
     write_nb(nb, dst)
 
-def _execute_in_place(p:Path): execute_notebook(p, p)
+# %% ../nbs/11_docs.ipynb #bf570724
+_HIDDEN = re.compile(r'^#\|\s*hide\s*$', re.M)
+
+def _small_png(data:str) -> str:
+    "A base64 PNG re-encoded with a 256-colour palette"
+    import base64, io
+    from PIL import Image
+    buf = io.BytesIO()
+    Image.open(io.BytesIO(base64.b64decode(data))).convert('RGB').quantize(256, dither=Image.Dither.NONE).save(buf, 'PNG', optimize=True)
+    return base64.b64encode(buf.getvalue()).decode() + '\n'
+
+def _teaching(o:dict) -> dict|None:
+    "One output as saved: none for standard error, no widgets, figures as small PNGs"
+    if o['output_type'] == 'stream': return o if o['name'] == 'stdout' else None
+    if 'data' not in o: return o
+    data = {k: v for k, v in o['data'].items() if 'widget' not in k}
+    if 'image/png' in data: data['image/png'] = _small_png(''.join(data['image/png']))
+    return {**o, 'data': data} if data else None
+
+def teaching_outputs(nb:dict) -> dict:
+    "`nb` with only the outputs that teach: none from `#| hide` cells, no standard error or widgets, figures as small PNGs"
+    for c in nb['cells']:
+        if c['cell_type'] == 'code':
+            c['outputs'] = [] if _HIDDEN.search(''.join(c['source'])) else [t for o in c['outputs'] if (t := _teaching(o))]
+    return nb
+
+# %% ../nbs/11_docs.ipynb #7bd99ebf
+def _execute_teaching(src:str, dst:str):
+    "Execute notebook `src` into `dst`, keeping its teaching outputs"
+    from execnb.nbio import read_nb, write_nb
+    execute_notebook(Path(src), Path(dst))
+    write_nb(teaching_outputs(read_nb(dst)), dst)
+
+def library_notebooks(nbs:Path) -> list[Path]:
+    "The notebooks in `nbs` that author the package (not the home page, not the papermill experiments)"
+    return sorted(p for p in Path(nbs).glob('*.ipynb') if p.name != 'index.ipynb')
+
+def execute_notebooks(nbs:list,  # notebook paths
+                      dest:Path|None=None,  # folder to write the executed notebooks into; None: in place
+                      workers:int=2) -> list[Path]:
+    "Execute `nbs`, each in a process of its own with one torch thread, keeping their teaching outputs"
+    from concurrent.futures import ThreadPoolExecutor
+    env = {**os.environ, 'OMP_NUM_THREADS': '1', 'MKL_NUM_THREADS': '1'}
+    def one(p):
+        out = Path(dest) / p.name if dest else p
+        code = f'from autodo.docs import _execute_teaching; _execute_teaching({str(p)!r}, {str(out)!r})'
+        r = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True, text=True)
+        if r.returncode: raise RuntimeError(f'{p.name} failed to execute:\n{r.stderr[-3000:]}')
+        return out
+    with ThreadPoolExecutor(workers) as ex: return list(ex.map(one, nbs))
+
+def save_outputs(workers:int=2) -> list[Path]:
+    "Execute the library notebooks and save them with their teaching outputs, cleaned; all or none"
+    from nbdev.clean import nbdev_clean
+    from nbdev.config import get_config
+    import tempfile
+    nbs = library_notebooks(get_config().nbs_path)
+    with tempfile.TemporaryDirectory() as d:  # all executed before any is replaced: a failure leaves the notebooks as they were
+        for p, done in zip(nbs, execute_notebooks(nbs, Path(d), workers)): nbdev_clean(str(done)); shutil.copy(done, p)
+    return nbs
+
+# %% ../nbs/11_docs.ipynb #dea9b9cc
+_NUMBER = re.compile(r'[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?')
+
+def _text_differs(saved:str, fresh:str, rtol:float, atol:float) -> bool:
+    "Whether two texts differ in their words (whitespace aside) or in their numbers beyond `atol + rtol * |saved|`"
+    words = lambda t: ' '.join(_NUMBER.sub('#', t).split())
+    a, b = [[float(x) for x in _NUMBER.findall(t)] for t in (saved, fresh)]
+    return words(saved) != words(fresh) or any(abs(x - y) > atol + rtol * abs(x) for x, y in zip(a, b))
+
+def _grey(png) -> 'np.ndarray':
+    import base64, io, numpy as np
+    from PIL import Image
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(''.join(png)))).convert('L'), dtype=float) / 255
+
+def _figure_differs(saved, fresh, pixels:float) -> bool:
+    "Whether two PNGs differ in size by over 3%, or, of one size, in mean absolute grey level by over `pixels`"
+    a, b = _grey(saved), _grey(fresh)
+    if a.shape != b.shape: return any(abs(x - y) > 0.03 * x for x, y in zip(a.shape, b.shape))
+    return abs(a - b).mean() > pixels
+
+# %% ../nbs/11_docs.ipynb #0c6dadbb
+def _kind(o:dict) -> tuple: return o['output_type'], o.get('name'), tuple(sorted(k for k in o.get('data', {}) if k != 'text/html'))
+def _text(o:dict) -> str: return ''.join(o.get('text') or o.get('data', {}).get('text/markdown') or o.get('data', {}).get('text/plain', ''))
+def _code_cells(nb:dict) -> list: return [c for c in nb['cells'] if c['cell_type'] == 'code']
+
+def output_differences(saved:dict, fresh:dict,
+                       rtol:float=0.15, atol:float=1e-3,  # how far a number may move: atol + rtol * |saved|
+                       pixels:float=0.05) -> list[str]:  # how far a figure's mean grey level may move (0-1)
+    "Where the outputs of `fresh` differ from those `saved` of the same notebook: other kinds of output, texts, figures"
+    if [''.join(c['source']) for c in _code_cells(saved)] != [''.join(c['source']) for c in _code_cells(fresh)]:
+        return ['the code cells differ: save the outputs of the current notebook']
+    diffs = []
+    for i, (s, f) in enumerate(zip(_code_cells(saved), _code_cells(fresh))):
+        where = f"code cell {i} ({(''.join(s['source']).splitlines() or [''])[0][:60]!r})"
+        if [_kind(o) for o in s['outputs']] != [_kind(o) for o in f['outputs']]:
+            diffs.append(f"{where}: outputs {[_kind(o) for o in s['outputs']]} saved, {[_kind(o) for o in f['outputs']]} now"); continue
+        for a, b in zip(s['outputs'], f['outputs']):
+            if 'image/png' in a.get('data', {}):
+                if _figure_differs(a['data']['image/png'], b['data']['image/png'], pixels): diffs.append(f'{where}: the figure differs')
+            elif _text_differs(_text(a), _text(b), rtol, atol): diffs.append(f'{where}: {_text(a)[:200]!r} saved, {_text(b)[:200]!r} now')
+    return diffs
+
+# %% ../nbs/11_docs.ipynb #613af48d
+def check_outputs(workers:int=2) -> dict:
+    "Execute the library notebooks in a scratch copy; {notebook: how its saved outputs differ from the fresh ones} where they do"
+    import tempfile
+    from nbdev.config import get_config
+    cfg = get_config()
+    with tempfile.TemporaryDirectory() as d:
+        shutil.copytree(cfg.nbs_path, Path(d) / 'nbs'); shutil.copytree(cfg.config_path / 'figures', Path(d) / 'figures')
+        shutil.copy(cfg.config_path / 'settings.ini', d)  # a project of its own, for the notebooks' `nbdev_export` cells
+        fresh = execute_notebooks(library_notebooks(Path(d) / 'nbs'), workers=workers)
+        diffs = {p.name: output_differences(json.loads((cfg.nbs_path / p.name).read_text()), json.loads(p.read_text())) for p in fresh}
+    return {k: v for k, v in diffs.items() if v}
+
+# %% ../nbs/11_docs.ipynb #43762411
+RUN_NOTE_TAG = 'run-outputs'
+
+def _papermill_command(pm:dict, name:str) -> str:
+    "The papermill command line of a run, from its `papermill` metadata"
+    args = [f"-y '{k}: {json.dumps(v)}'" if isinstance(v, (list, dict)) else f'-p {k} {v}' for k, v in pm.get('parameters', {}).items()]
+    return ' '.join(['papermill', name, 'out.ipynb', *args])
+
+def run_note(pm:dict, name:str, scale:str) -> str:
+    "The note that names the run whose outputs a notebook shows"
+    took = f"{pm['duration'] / 60:.0f} min" if pm.get('duration', 0) >= 60 else f"{pm.get('duration', 0):.0f} s"
+    what = ('a CPU-scale run: a small CNN on the embedded Digits data, not the paper\'s models, data or numbers' if scale == 'cpu'
+            else 'a paper-scale run')
+    return (f"> **{scale.upper() if scale == 'cpu' else scale.capitalize()} scale.** The outputs below come from a real run of this "
+            f"notebook, `{_papermill_command(pm, name)}`, on {pm.get('end_time', '?')[:10]} ({took}): {what}.")
+
+def save_run_outputs(executed:Path,  # papermill's output notebook
+                     src:Path|None=None,  # the notebook it ran; default: papermill's input path
+                     scale:str='cpu') -> Path:  # the run's scale, for the note
+    "Give notebook `src` the teaching outputs of its papermill run `executed`, under a note naming the run"
+    run = json.loads(Path(executed).read_text())
+    pm = run['metadata'].get('papermill')
+    if pm is None: raise ValueError(f'{executed} was not executed by papermill: run `papermill NOTEBOOK {executed}` first')
+    src = Path(src or pm['input_path'])
+    nb = json.loads(src.read_text())
+    run['cells'] = [c for c in run['cells'] if 'injected-parameters' not in c['metadata'].get('tags', [])]
+    if [''.join(c['source']) for c in _code_cells(run)] != [''.join(c['source']) for c in _code_cells(nb)]:
+        raise ValueError(f'{executed} ran other code than {src} has now: run papermill on {src} again')
+    for c, r in zip(_code_cells(nb), _code_cells(teaching_outputs(run))): c['outputs'] = r['outputs']
+    nb['cells'] = [c for c in nb['cells'] if RUN_NOTE_TAG not in c['metadata'].get('tags', [])]
+    first_code = next(i for i, c in enumerate(nb['cells']) if c['cell_type'] == 'code')
+    nb['cells'].insert(first_code, dict(cell_type='markdown', id=f'{RUN_NOTE_TAG}', metadata=dict(tags=[RUN_NOTE_TAG]),
+                                        source=run_note(pm, src.name, scale)))
+    src.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + '\n')
+    from nbdev.clean import nbdev_clean
+    nbdev_clean(str(src))
+    return src
 
 # %% ../nbs/11_docs.ipynb #d3804bf4
 MATHJAX = '3.2.2'
@@ -162,11 +315,10 @@ def _link_figures(proc:Path):
         nb.write_text(s.replace('](' + '../' * (depth + 1) + 'figures/', '](' + '../' * depth + 'figures/'))
 
 def build_docs(out:str='_docs',  # site folder
-               execute:bool=True,  # execute the library notebooks first (fresh outputs and figures)
+               execute:bool=True,  # execute the library notebooks first (fresh outputs and figures), else show their saved outputs
                n_workers:int=2) -> Path:
     "Build the documentation site into `out` without Quarto"
     import yaml, nbdev.doclinks
-    from fastcore.parallel import parallel
     from nbdev.config import get_config
     from nbdev.quarto import refresh_quarto_yml
     from nbdev.serve import proc_nbs
@@ -177,8 +329,7 @@ def build_docs(out:str='_docs',  # site folder
     shutil.rmtree(build_dir, ignore_errors=True)
     shutil.copytree(cfg.nbs_path, build_dir / 'nbs')
     shutil.copytree(root / 'figures', build_dir / 'figures')
-    nbs = sorted(p for p in (build_dir / 'nbs').glob('*.ipynb') if p.name != 'index.ipynb')
-    if execute: parallel(_execute_in_place, nbs, n_workers=n_workers)
+    if execute: execute_notebooks(library_notebooks(build_dir / 'nbs'), workers=n_workers)
     refresh_quarto_yml(); nbdev.doclinks._build_modidx()
     proc = proc_nbs(build_dir / 'nbs', n_workers=0, force=True)
     to_repo, pages = cfg.get('source_links', 'site') == 'repo', page_names(build_dir / 'nbs')
@@ -197,11 +348,25 @@ def build_docs(out:str='_docs',  # site folder
 
 # %% ../nbs/11_docs.ipynb #db29214c
 def docs_cli(argv=None):
-    "Console script `autodo-docs`: build the documentation site into `_docs/` offline"
+    "Console script `autodo-docs`: build the documentation site into `_docs/` offline, or save and check the notebooks' outputs"
     import argparse
     p = argparse.ArgumentParser(prog='autodo-docs', description='Build the docs site (every notebook a page) into _docs/ '
-                                'without Quarto: execute, process with nbdev, render with mkdocs-material.')
+                                'without Quarto: execute, process with nbdev, render with mkdocs-material. Or save the outputs '
+                                'that teach into the notebooks, check them, or save a papermill run into its notebook.')
     p.add_argument('--out', default='_docs'); p.add_argument('--no-execute', action='store_true', help='use the outputs saved in the notebooks')
+    p.add_argument('--save-outputs', action='store_true', help='execute the library notebooks and save their teaching outputs in them')
+    p.add_argument('--check-outputs', action='store_true', help='execute them in a scratch copy; exit 1 where the saved outputs differ')
+    p.add_argument('--save-run', metavar='EXECUTED', help="save papermill's executed notebook's outputs into the notebook it ran")
+    p.add_argument('--scale', default='cpu', choices=['cpu', 'paper'], help='the scale of the --save-run run, for its note')
     a = p.parse_args(argv)
-    site = build_docs(a.out, not a.no_execute)
-    print(f'site built in {site}; serve it with: python -m http.server -d {a.out}')
+    if a.save_run:
+        if not Path(a.save_run).exists(): p.error(f'--save-run {a.save_run}: no such file; give the output notebook of a papermill run')
+        try: print(f'saved the run in {save_run_outputs(Path(a.save_run), scale=a.scale)}')
+        except ValueError as e: p.error(str(e))
+    elif a.save_outputs: print(f'saved the outputs of {len(save_outputs())} notebooks')
+    elif a.check_outputs:
+        diffs = check_outputs()
+        for nb, ds in diffs.items(): print(f'{nb}:\n  ' + '\n  '.join(ds))
+        if diffs: sys.exit(f'{len(diffs)} notebooks have outputs other than their code makes now: run autodo-docs --save-outputs')
+        print('the saved outputs are what the notebooks make')
+    else: print(f'site built in {build_docs(a.out, not a.no_execute)}; serve it with: python -m http.server -d {a.out}')

@@ -378,7 +378,7 @@ def sample_photos(n:int, size:int=32, seed:int=0) -> torch.Tensor:
     "`n` random square crops of scikit-learn's sample photographs, resized to `size`, `uint8` `(n, 3, size, size)`"
     from sklearn.datasets import load_sample_images
     g = torch.Generator().manual_seed(seed)
-    photos = [torch.from_numpy(im).permute(2, 0, 1) for im in load_sample_images().images]
+    photos = [torch.as_tensor(im.copy()).permute(2, 0, 1) for im in load_sample_images().images]
     out = []
     for i in torch.randint(len(photos), (n,), generator=g).tolist():
         p = photos[i]

@@ -8,7 +8,8 @@ BIN = Path(sys.executable).parent
 
 @pytest.fixture(scope='module')
 def site(tmp_path_factory):
-    r = subprocess.run([BIN / 'autodo-docs', '--out', '_docs'], cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    # the notebooks' saved outputs (tests/test_outputs.py keeps them equal to fresh ones)
+    r = subprocess.run([BIN / 'autodo-docs', '--out', '_docs', '--no-execute'], cwd=ROOT, capture_output=True, text=True, timeout=1800)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     docs = ROOT / '_docs'
     pages = {p.stem for p in docs.glob('*.html')}
@@ -70,6 +71,20 @@ def test_home_page_shows_the_table_once_and_the_navigation_follows_the_paper(sit
                                  ".md-nav--primary > .md-nav__list > .md-nav__item > a')].map(e => e.textContent.trim())")
     assert [n for n in nav if n in ('The method', 'Reproduction', 'Tools')] == ['The method', 'Reproduction', 'Tools'], nav
     assert nav.index('The method') > 0, 'the home page first'
+
+def test_learned_augmentation_page_shows_warped_images(site, browser):
+    browser.get(site + '/04a_method.html')
+    text = browser.find_element('tag name', 'body').text
+    assert 'What the augmentation learned, on images' in text and 'Gumbel' in text
+    assert len([s for s in wait_for(browser, LOADED_IMAGES) if s.startswith('data:image/png')]) >= 2, 'the weights and the warped images'
+
+def test_experiment_pages_show_a_real_cpu_scale_run(site, browser):
+    for name in ('experiment', 'table', 'density'):
+        browser.get(f'{site}/experiments/{name}.html')
+        text = browser.find_element('tag name', 'body').text
+        assert 'CPU scale. The outputs below come from a real run of this notebook' in text, name
+        assert any(s.startswith('data:image/png') for s in wait_for(browser, LOADED_IMAGES)), f'{name}: no figure of the run'
+        if name == 'experiment': assert '"test_error_best"' in text, 'the run\'s results'
 
 LINKS = "return [...document.querySelectorAll('a[href]')].map(a => a.href)"
 

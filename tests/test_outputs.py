@@ -1,0 +1,39 @@
+"The notebooks are saved with the outputs that teach, and those are what their code makes now; the experiment notebooks show a real, labelled run."
+import json
+from clirun import run_cli
+from readme import ROOT
+
+NBS = ROOT / 'nbs'
+WITH_FIGURES = ['01_bias', '02_policies', '04_hypergrad', '04a_method', '06_train', '07_results', '08_density']
+
+def _nb(name): return json.loads((NBS / f'{name}.ipynb').read_text())
+def _outputs(nb): return [o for c in nb['cells'] if c['cell_type'] == 'code' for o in c['outputs']]
+def _pngs(nb): return [o for o in _outputs(nb) if 'image/png' in o.get('data', {})]
+
+def test_saved_outputs_are_what_the_notebooks_make():
+    r = run_cli('autodo-docs', '--check-outputs')
+    assert r.returncode == 0, r.stdout[-5000:] + r.stderr[-2000:]
+    assert 'the saved outputs are what the notebooks make' in r.stdout
+
+def test_notebooks_keep_their_figures_and_nothing_that_does_not_teach():
+    for name in WITH_FIGURES: assert _pngs(_nb(name)), f'{name} is saved without its figures: run autodo-docs --save-outputs'
+    for p in sorted(NBS.glob('[0-9]*.ipynb')):
+        nb = json.loads(p.read_text())
+        hidden = [c for c in nb['cells'] if c['cell_type'] == 'code' and ''.join(c['source']).startswith('#| hide') and c['outputs']]
+        assert not hidden, f'{p.name}: outputs of hidden cells are saved'
+        assert not [o for o in _outputs(nb) if o.get('name') == 'stderr' or o['output_type'] == 'error'], f'{p.name}: stderr or errors saved'
+
+def test_experiment_notebooks_show_a_real_labelled_cpu_run():
+    for name in ('experiment', 'table', 'density'):
+        nb = _nb(f'experiments/{name}')
+        notes = [''.join(c['source']) for c in nb['cells'] if 'run-outputs' in c['metadata'].get('tags', [])]
+        assert len(notes) == 1 and notes[0].startswith('> **CPU scale.**'), f'{name}: no note naming its run'
+        assert f'papermill {name}.ipynb out.ipynb' in notes[0] and 'not the paper' in notes[0]
+        assert _pngs(nb), f'{name}: no figure of its run'
+        assert not [o for o in _outputs(nb) if o['output_type'] == 'error' or o.get('name') == 'stderr'], name
+
+def test_save_run_needs_a_papermill_output(tmp_path):
+    r = run_cli('autodo-docs', '--save-run', tmp_path / 'missing.ipynb')
+    assert r.returncode == 2 and 'missing.ipynb: no such file' in r.stderr, r.stderr
+    r = run_cli('autodo-docs', '--save-run', NBS / '01_bias.ipynb')
+    assert r.returncode == 2 and 'not executed by papermill' in r.stderr, r.stderr
