@@ -83,12 +83,16 @@ def execute_notebooks(nbs:list,  # notebook paths
         return out
     with ThreadPoolExecutor(workers) as ex: return list(ex.map(one, nbs))
 
-def save_outputs(workers:int=2) -> list[Path]:
+def save_outputs(names:list|None=None,  # notebooks to save (`04a_method`...); None: all the library notebooks
+                 workers:int=2) -> list[Path]:
     "Execute the library notebooks and save them with their teaching outputs, cleaned; all or none"
     from nbdev.clean import nbdev_clean
     from nbdev.config import get_config
     import tempfile
     nbs = library_notebooks(get_config().nbs_path)
+    unknown = set(names or []) - {p.stem for p in nbs}
+    if unknown: raise ValueError(f'no library notebook named {sorted(unknown)}: use one of {[p.stem for p in nbs]}')
+    nbs = [p for p in nbs if not names or p.stem in names]
     with tempfile.TemporaryDirectory() as d:  # all executed before any is replaced: a failure leaves the notebooks as they were
         for p, done in zip(nbs, execute_notebooks(nbs, Path(d), workers)): nbdev_clean(str(done)); shutil.copy(done, p)
     return nbs
@@ -159,10 +163,10 @@ def _papermill_command(pm:dict, name:str) -> str:
 def run_note(pm:dict, name:str, scale:str) -> str:
     "The note that names the run whose outputs a notebook shows"
     took = f"{pm['duration'] / 60:.0f} min" if pm.get('duration', 0) >= 60 else f"{pm.get('duration', 0):.0f} s"
-    what = ('a CPU-scale run: a small CNN on the embedded Digits data, not the paper\'s models, data or numbers' if scale == 'cpu'
-            else 'a paper-scale run')
+    what = ("at CPU scale: a small CNN on the embedded Digits data, not the paper's models, data or numbers" if scale == 'cpu'
+            else "at the paper's scale")
     return (f"> **{scale.upper() if scale == 'cpu' else scale.capitalize()} scale.** The outputs below come from a real run of this "
-            f"notebook, `{_papermill_command(pm, name)}`, on {pm.get('end_time', '?')[:10]} ({took}): {what}.")
+            f"notebook, `{_papermill_command(pm, name)}`, on {pm.get('end_time', '?')[:10]} ({took}), {what}.")
 
 def save_run_outputs(executed:Path,  # papermill's output notebook
                      src:Path|None=None,  # the notebook it ran; default: papermill's input path
@@ -354,7 +358,7 @@ def docs_cli(argv=None):
                                 'without Quarto: execute, process with nbdev, render with mkdocs-material. Or save the outputs '
                                 'that teach into the notebooks, check them, or save a papermill run into its notebook.')
     p.add_argument('--out', default='_docs'); p.add_argument('--no-execute', action='store_true', help='use the outputs saved in the notebooks')
-    p.add_argument('--save-outputs', action='store_true', help='execute the library notebooks and save their teaching outputs in them')
+    p.add_argument('--save-outputs', nargs='*', metavar='NOTEBOOK', help='execute the library notebooks (all, or those named, e.g. 04a_method) and save their teaching outputs in them')
     p.add_argument('--check-outputs', action='store_true', help='execute them in a scratch copy; exit 1 where the saved outputs differ')
     p.add_argument('--save-run', metavar='EXECUTED', help="save papermill's executed notebook's outputs into the notebook it ran")
     p.add_argument('--scale', default='cpu', choices=['cpu', 'paper'], help='the scale of the --save-run run, for its note')
@@ -363,7 +367,9 @@ def docs_cli(argv=None):
         if not Path(a.save_run).exists(): p.error(f'--save-run {a.save_run}: no such file; give the output notebook of a papermill run')
         try: print(f'saved the run in {save_run_outputs(Path(a.save_run), scale=a.scale)}')
         except ValueError as e: p.error(str(e))
-    elif a.save_outputs: print(f'saved the outputs of {len(save_outputs())} notebooks')
+    elif a.save_outputs is not None:
+        try: print(f'saved the outputs of {len(save_outputs(a.save_outputs or None))} notebooks')
+        except ValueError as e: p.error(str(e))
     elif a.check_outputs:
         diffs = check_outputs()
         for nb, ds in diffs.items(): print(f'{nb}:\n  ' + '\n  '.join(ds))

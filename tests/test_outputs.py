@@ -37,3 +37,7 @@ def test_save_run_needs_a_papermill_output(tmp_path):
     assert r.returncode == 2 and 'missing.ipynb: no such file' in r.stderr, r.stderr
     r = run_cli('autodo-docs', '--save-run', NBS / '01_bias.ipynb')
     assert r.returncode == 2 and 'not executed by papermill' in r.stderr, r.stderr
+
+def test_save_outputs_of_an_unknown_notebook_names_the_choices():
+    r = run_cli('autodo-docs', '--save-outputs', '04a_methods')
+    assert r.returncode == 2 and "no library notebook named ['04a_methods']: use one of" in r.stderr and "'04a_method'" in r.stderr, r.stderr
