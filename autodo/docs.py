@@ -250,21 +250,29 @@ def mkdocs_config(proc:Path, out:Path, repo_url:str|None=None) -> dict:
 # %% ../nbs/11_docs.ipynb #5815a204
 _QUARTO_ATTRS = re.compile(r'\{target="_blank"[^}]*\}')
 
-def quarto_to_mkdocs(nb:dict) -> dict:
-    "A processed notebook with its front matter as a title cell and `echo: false` cells as their markdown output"
+def _in_source_order(cards:list, module:str|None) -> list:
+    "API cards (markdown cells) in the order their names are defined in `module`'s source, where it defines all of them"
+    names = [re.search(r'^#{3,4} (\S+)', ''.join(c['source']), re.M) for c in cards]
+    lines = [m and re.search(rf'^(?:def|class) {re.escape(m.group(1).split(".")[-1])}\b', module, re.M) for m in names] if module else [None]
+    if not all(lines): return cards
+    return [c for _, c in sorted(zip([m.start() for m in lines], cards), key=lambda t: t[0])]
+
+def quarto_to_mkdocs(nb:dict, module:str|None=None) -> dict:
+    "A processed notebook with its front matter as a title cell, `echo: false` cells as their markdown output and API cards in `module`'s order"
     import yaml
-    cells = []
+    cells, cards = [], []
     for c in nb['cells']:
         src = ''.join(c['source'])
+        if c['cell_type'] == 'code' and re.match(r'#\|\s*echo:\s*false', src):
+            md = ''.join(''.join(o.get('data', {}).get('text/markdown', '')) for o in c.get('outputs', []))
+            if md: cards.append(dict(cell_type='markdown', metadata={}, source=_QUARTO_ATTRS.sub('', md)))
+            continue
+        cells += _in_source_order(cards, module); cards = []
         if c['cell_type'] == 'raw' and src.startswith('---'):
             fm = yaml.safe_load(src.strip().strip('-')) or {}
             c = dict(cell_type='markdown', metadata={}, source=f"# {fm.get('title', '')}\n\n> {fm.get('description', '')}".rstrip('> \n'))
-        elif c['cell_type'] == 'code' and re.match(r'#\|\s*echo:\s*false', src):
-            md = ''.join(''.join(o.get('data', {}).get('text/markdown', '')) for o in c.get('outputs', []))
-            if not md: continue
-            c = dict(cell_type='markdown', metadata={}, source=_QUARTO_ATTRS.sub('', md))
         cells.append(c)
-    return {**nb, 'cells': cells}
+    return {**nb, 'cells': cells + _in_source_order(cards, module)}
 
 # %% ../nbs/11_docs.ipynb #e1ad89c9
 def page_names(nbs:Path) -> dict:
@@ -318,6 +326,11 @@ def _link_figures(proc:Path):
         s = nb.read_text()
         nb.write_text(s.replace('](' + '../' * (depth + 1) + 'figures/', '](' + '../' * depth + 'figures/'))
 
+def _module_source(nb:Path, lib:Path) -> str|None:
+    "The source of the module notebook `nb` exports to (`#| default_exp`), if any"
+    m = re.search(r'#\|\s*default_exp\s+([\w.]+)', nb.read_text()) if nb.exists() else None
+    return (lib / f"{m.group(1).replace('.', '/')}.py").read_text() if m else None
+
 def build_docs(out:str='_docs',  # site folder
                execute:bool=True,  # execute the library notebooks first (fresh outputs and figures), else show their saved outputs
                n_workers:int=2) -> Path:
@@ -338,7 +351,7 @@ def build_docs(out:str='_docs',  # site folder
     proc = proc_nbs(build_dir / 'nbs', n_workers=0, force=True)
     to_repo, pages = cfg.get('source_links', 'site') == 'repo', page_names(build_dir / 'nbs')
     for p in proc.rglob('*.ipynb'):
-        text = json.dumps(quarto_to_mkdocs(json.loads(p.read_text())))
+        text = json.dumps(quarto_to_mkdocs(json.loads(p.read_text()), _module_source(build_dir / 'nbs' / p.relative_to(proc), cfg.lib_path)))
         p.write_text(local_links(text, len(p.relative_to(proc).parts) - 1, pages, cfg.doc_host + cfg.doc_baseurl,
                                  None if to_repo else cfg.git_url))
     if not to_repo: source_pages(cfg.lib_path, proc)

@@ -86,6 +86,24 @@ def test_experiment_pages_show_a_real_cpu_scale_run(site, browser):
         assert any(s.startswith('data:image/png') for s in wait_for(browser, LOADED_IMAGES)), f'{name}: no figure of the run'
         if name == 'experiment': assert '"test_error_best"' in text, 'the run\'s results'
 
+def _top_level_names(module:Path) -> list:
+    "Functions and classes a module defines at top level, in order (methods added with `@patch` aside)"
+    import ast
+    patched = lambda n: any(getattr(d, 'id', None) == 'patch' for d in getattr(n, 'decorator_list', []))
+    return [n.name for n in ast.parse(module.read_text()).body if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and not patched(n)]
+
+def test_api_cards_follow_the_source_order(site):
+    import re
+    from autodo.docs import page_names
+    pages = page_names(ROOT / 'nbs')
+    for module in sorted((ROOT / 'autodo').glob('[!_]*.py')):
+        html = (ROOT / '_docs' / f'{pages[module.stem]}.html').read_text()
+        defined = _top_level_names(module)
+        cards = re.findall(r'<h3 id="[^"]+">([\w.]+)<', html)
+        shown = [n for n in cards if n in defined and cards.count(n) == 1]
+        assert len(shown) >= 2 or module.stem in ('cli', 'method'), (module.stem, cards)
+        assert shown == sorted(shown, key=defined.index), f'{module.stem}: cards {shown}, source order {defined}'
+
 LINKS = "return [...document.querySelectorAll('a[href]')].map(a => a.href)"
 
 def test_every_internal_link_of_every_page_leads_to_a_page_and_its_anchor(site, browser):
