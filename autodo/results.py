@@ -19,7 +19,7 @@ from .train import METHODS
 # %% auto #0
 __all__ = ['CURVES', 'DIAGNOSTICS', 'RESULT_COLUMNS', 'RUN_COLUMNS', 'PROTOCOLS', 'CELL_KEYS', 'load_history',
            'plot_learning_curves', 'result_row', 'results_frame', 'collect_results', 'check_one_setting', 'summarize',
-           'paper_results', 'table_layout', 'render_table', 'diagnostics_layout', 'results_cli']
+           'paper_results', 'runs_label', 'table_layout', 'render_table', 'diagnostics_layout', 'results_cli']
 
 # %% ../nbs/07_results.ipynb #0b349c77
 def load_history(path) -> pd.DataFrame:
@@ -82,10 +82,10 @@ def check_one_setting(df:pd.DataFrame):
                          "e.g. give each variant its own --tag, or its own results root")
 
 def summarize(df:pd.DataFrame, metric:str='test_error_best') -> pd.DataFrame:
-    "Mean, standard deviation and number of runs of `metric` per table cell (dataset, scale, IR, SR, NR, method, tag, ablations)"
+    "Mean, standard deviation (none, NaN, for one run) and number of runs of `metric` per table cell (dataset, scale, IR, SR, NR, method, tag, ablations)"
     check_one_setting(df)
     g = df.groupby(CELL_KEYS)[metric]
-    return pd.DataFrame({'mean': g.mean(), 'std': g.std(ddof=1).fillna(0.), 'runs': g.count()}).reset_index()
+    return pd.DataFrame({'mean': g.mean(), 'std': g.std(ddof=1), 'runs': g.count()}).reset_index()
 
 # %% ../nbs/07_results.ipynb #a0dc81cf
 def paper_results() -> pd.DataFrame:
@@ -94,8 +94,13 @@ def paper_results() -> pd.DataFrame:
 
 # %% ../nbs/07_results.ipynb #63c0e1a7
 def _cell(mean, std, bold, fmt):
-    s = f'{mean:{fmt}} ± {std:{fmt}}'
+    "`mean ± std` (the mean alone where one run has no spread to show), in bold for the best"
+    s = f'{mean:{fmt}}' + ('' if pd.isna(std) else f' ± {std:{fmt}}')
     return f'**{s}**' if bold else s
+
+def runs_label(n:int) -> str:
+    "How many runs a table cell averages: `1 run`, `3 runs`"
+    return f"{n} run" if n == 1 else f"{n} runs"
 
 def table_layout(summary:pd.DataFrame, dataset:str, *, with_paper:bool=True, fmt:str='.1f') -> pd.DataFrame:
     "The paper's layout of `summarize` output for `dataset`: methods x IR-NR columns (strings, best in bold)"
@@ -117,7 +122,7 @@ def table_layout(summary:pd.DataFrame, dataset:str, *, with_paper:bool=True, fmt
                 out[f'{name} Δ'] = [f"{col.loc[m, 'mean'] - p.loc[m, 'err_mean']:+{fmt}}" if m in p.index and m in col.index else ''
                                    for m in methods]
     runs = s.groupby('method')['runs'].max()
-    return pd.DataFrame(out, index=pd.Index([f'{m} ({runs[m]} runs)' for m in methods], name='method'))
+    return pd.DataFrame(out, index=pd.Index([f'{m} ({runs_label(runs[m])})' for m in methods], name='method'))
 
 # %% ../nbs/07_results.ipynb #d70ff7d5
 def render_table(layout:pd.DataFrame, title:str, out_stem=None) -> dict:
@@ -149,8 +154,8 @@ def diagnostics_layout(df:pd.DataFrame,  # from `collect_results`
     cols = [c for c in DIAGNOSTICS if d[c].notna().any()]
     d = d[d[cols].notna().any(axis=1)]
     g = d.groupby('method', sort=False)[cols]
-    mean, std = g.mean(), g.std(ddof=1).fillna(0.)
-    cell = lambda m, s: '' if pd.isna(m) else f'{m:{fmt}} ± {s:{fmt}}'
+    mean, std = g.mean(), g.std(ddof=1)
+    cell = lambda m, s: '' if pd.isna(m) else _cell(m, s, False, fmt)
     out = pd.DataFrame({c: [cell(mean.loc[m, c], std.loc[m, c]) for m in mean.index] for c in cols}, index=mean.index)
     order = [m for m in METHODS if m in out.index] + sorted(set(out.index) - set(METHODS))
     return out.loc[order]

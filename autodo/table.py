@@ -14,7 +14,7 @@ from fastcore.docments import docments
 
 from .core import RunStore, default_root, die_with_parent, os_error
 from .train import METHODS, Config, make_config
-from .results import results_frame, summarize, table_layout, render_table, PROTOCOLS
+from .results import results_frame, summarize, table_layout, render_table, runs_label, PROTOCOLS
 
 # %% auto #0
 __all__ = ['LAUNCHERS', 'experiment_notebook', 'table_cells', 'papermill_command', 'cell_label', 'TableRunner', 'SlurmOptions',
@@ -230,7 +230,7 @@ def run_table(dataset:str='Digits',  # a dataset of `autodo.data.DATASETS`, or y
                                   "run the same command again to resume them")
     df = results_frame([store.finished(c['cfg']) for c in cells])  # exactly the asked cells, under the asked settings
     layout = table_layout(summarize(df, PROTOCOLS[protocol]), dataset)
-    title = f"{dataset} test error (%), protocol '{protocol}', {scale} scale, {runs} runs"
+    title = f"{dataset} test error (%), protocol '{protocol}', {scale} scale, {runs_label(runs)}"
     out = render_table(layout, title, store.table_stem(cells[0]['cfg'].dataset, scale, protocol))
     return dict(layout=layout, results=df, cells=cells, **out)
 
