@@ -265,12 +265,12 @@ def quarto_to_mkdocs(nb:dict, module:str|None=None) -> dict:
         src = ''.join(c['source'])
         if c['cell_type'] == 'code' and re.match(r'#\|\s*echo:\s*false', src):
             md = ''.join(''.join(o.get('data', {}).get('text/markdown', '')) for o in c.get('outputs', []))
-            if md: cards.append(dict(cell_type='markdown', metadata={}, source=_QUARTO_ATTRS.sub('', md)))
+            if md: cards.append(dict(cell_type='markdown', id=f'card-{len(cells) + len(cards)}', metadata={}, source=_QUARTO_ATTRS.sub('', md)))
             continue
         cells += _in_source_order(cards, module); cards = []
         if c['cell_type'] == 'raw' and src.startswith('---'):
             fm = yaml.safe_load(src.strip().strip('-')) or {}
-            c = dict(cell_type='markdown', metadata={}, source=f"# {fm.get('title', '')}\n\n> {fm.get('description', '')}".rstrip('> \n'))
+            c = dict(cell_type='markdown', id='title', metadata={}, source=f"# {fm.get('title', '')}\n\n> {fm.get('description', '')}".rstrip('> \n'))
         cells.append(c)
     return {**nb, 'cells': cells + _in_source_order(cards, module)}
 
