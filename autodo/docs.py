@@ -6,6 +6,7 @@
 from __future__ import annotations
 import json, os, re, shutil, subprocess, sys
 from pathlib import Path
+from .core import atomic_write
 
 # %% auto #0
 __all__ = ['RUN_NOTE_TAG', 'MATHJAX', 'MATHJAX_LOADER', 'NAV', 'execute_notebook', 'teaching_outputs', 'library_notebooks',
@@ -107,6 +108,7 @@ def _text_differs(saved:str, fresh:str, rtol:float, atol:float) -> bool:
     return words(saved) != words(fresh) or any(abs(x - y) > atol + rtol * abs(x) for x, y in zip(a, b))
 
 def _grey(png) -> 'np.ndarray':
+    "A base64 PNG as grey levels in [0, 1]"
     import base64, io, numpy as np
     from PIL import Image
     return np.asarray(Image.open(io.BytesIO(base64.b64decode(''.join(png)))).convert('L'), dtype=float) / 255
@@ -175,6 +177,7 @@ def save_run_outputs(executed:Path,  # papermill's output notebook
     run = json.loads(Path(executed).read_text())
     pm = run['metadata'].get('papermill')
     if pm is None: raise ValueError(f'{executed} was not executed by papermill: run `papermill NOTEBOOK {executed}` first')
+    if pm.get('exception'): raise ValueError(f'{executed} stopped with an error: a page shows finished runs only')
     src = Path(src or pm['input_path'])
     nb = json.loads(src.read_text())
     run['cells'] = [c for c in run['cells'] if 'injected-parameters' not in c['metadata'].get('tags', [])]
@@ -183,9 +186,9 @@ def save_run_outputs(executed:Path,  # papermill's output notebook
     for c, r in zip(_code_cells(nb), _code_cells(teaching_outputs(run))): c['outputs'] = r['outputs']
     nb['cells'] = [c for c in nb['cells'] if RUN_NOTE_TAG not in c['metadata'].get('tags', [])]
     first_code = next(i for i, c in enumerate(nb['cells']) if c['cell_type'] == 'code')
-    nb['cells'].insert(first_code, dict(cell_type='markdown', id=f'{RUN_NOTE_TAG}', metadata=dict(tags=[RUN_NOTE_TAG]),
+    nb['cells'].insert(first_code, dict(cell_type='markdown', id=RUN_NOTE_TAG, metadata=dict(tags=[RUN_NOTE_TAG]),
                                         source=run_note(pm, src.name, scale)))
-    src.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + '\n')
+    atomic_write(src, lambda t: t.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + '\n'))
     from nbdev.clean import nbdev_clean
     nbdev_clean(str(src))
     return src
