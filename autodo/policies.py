@@ -19,10 +19,10 @@ from .data import DatasetInfo, get_info
 
 # %% auto #0
 __all__ = ['GEOMETRIC', 'CUTOUT_FILL', 'OPS', 'RANDAUGMENT_OPS', 'RANDAUGMENT_NM', 'RANDSUBAUGMENT_NM', 'pil_warp',
-           'geometric_matrices', 'apply_op', 'pil_apply', 'to_pil', 'from_pil', 'Policy', 'RandAugment',
-           'RandSubAugment', 'load_policy_tables', 'TablePolicy', 'FastAutoAugment', 'DADA', 'policy_for',
-           'random_crop', 'random_hflip', 'random_erasing', 'Pipeline', 'normalizer', 'dataset_transforms',
-           'show_policies', 'sample_photos']
+           'geometric_matrices', 'apply_op', 'Policy', 'RandAugment', 'RandSubAugment', 'load_policy_tables',
+           'TablePolicy', 'FastAutoAugment', 'DADA', 'policy_for', 'random_crop', 'random_hflip', 'random_erasing',
+           'Pipeline', 'normalizer', 'dataset_transforms', 'show_policies', 'sample_photos', 'pil_apply', 'to_pil',
+           'from_pil']
 
 # %% ../nbs/02_policies.ipynb #43893efa
 def _to_uint8(x): return (x * 255).round().clamp(0, 255).to(torch.uint8)
@@ -129,38 +129,6 @@ def apply_op(name:str,  # a key of `OPS`
     sel = torch.ones(len(x), dtype=torch.bool, device=x.device) if mask is None else mask.to(x.device)
     if sel.any(): out[sel] = OPS[name](out[sel], v[sel])
     return out if was_uint8 else out.float() / 255
-
-# %% ../nbs/02_policies.ipynb #1f4da648
-def pil_apply(img:Image.Image, name:str, v:float, centre=None) -> Image.Image:
-    "Op `name` with value `v` on one PIL image (the reference the batched ops match)"
-    W, H = img.size
-    affine = lambda *m: img.transform(img.size, Image.AFFINE, m)
-    if name == 'Identity': return img
-    if name == 'ShearX': return affine(1, v, 0, 0, 1, 0)
-    if name == 'ShearY': return affine(1, 0, 0, v, 1, 0)
-    if name == 'TranslateX': return affine(1, 0, v * W, 0, 1, 0)
-    if name == 'TranslateY': return affine(1, 0, 0, 0, 1, v * H)
-    if name == 'Rotate': return img.rotate(v)
-    if name == 'AutoContrast': return ImageOps.autocontrast(img)
-    if name == 'Invert': return ImageOps.invert(img)
-    if name == 'Equalize': return ImageOps.equalize(img)
-    if name == 'Solarize': return ImageOps.solarize(img, v)
-    if name == 'Posterize': return ImageOps.posterize(img, int(v))
-    if name in ('Contrast', 'Color', 'Brightness', 'Sharpness'): return getattr(ImageEnhance, name)(img).enhance(v)
-    if name == 'Cutout':
-        side = v * W
-        cy, cx = centre if centre is not None else (random.uniform(0, H), random.uniform(0, W))
-        x0, y0 = int(max(0, cx - side / 2)), int(max(0, cy - side / 2))
-        img = img.copy()
-        if side > 0:
-            fill = CUTOUT_FILL if img.mode == 'RGB' else round(sum(CUTOUT_FILL) / 3)
-            ImageDraw.Draw(img).rectangle((x0, y0, min(W, x0 + side), min(H, y0 + side)), fill=fill)
-        return img
-    raise ValueError(f"op {name!r} is unknown; use one of {', '.join(OPS)}")
-
-# %% ../nbs/02_policies.ipynb #f7950213
-def to_pil(x:torch.Tensor) -> Image.Image: return TF.to_pil_image(x)
-def from_pil(img:Image.Image) -> torch.Tensor: return TF.pil_to_tensor(img)
 
 # %% ../nbs/02_policies.ipynb #1bbbade4
 class Policy:
@@ -386,3 +354,35 @@ def sample_photos(n:int, size:int=32, seed:int=0) -> torch.Tensor:
         y, x = (int(torch.randint(0, d - side, (1,), generator=g)) for d in p.shape[1:])
         out.append(TF.resize(p[:, y:y + side, x:x + side], [size, size], antialias=True))
     return torch.stack(out)
+
+# %% ../nbs/02_policies.ipynb #1f4da648
+def pil_apply(img:Image.Image, name:str, v:float, centre=None) -> Image.Image:
+    "Op `name` with value `v` on one PIL image (the reference the batched ops match)"
+    W, H = img.size
+    affine = lambda *m: img.transform(img.size, Image.AFFINE, m)
+    if name == 'Identity': return img
+    if name == 'ShearX': return affine(1, v, 0, 0, 1, 0)
+    if name == 'ShearY': return affine(1, 0, 0, v, 1, 0)
+    if name == 'TranslateX': return affine(1, 0, v * W, 0, 1, 0)
+    if name == 'TranslateY': return affine(1, 0, 0, 0, 1, v * H)
+    if name == 'Rotate': return img.rotate(v)
+    if name == 'AutoContrast': return ImageOps.autocontrast(img)
+    if name == 'Invert': return ImageOps.invert(img)
+    if name == 'Equalize': return ImageOps.equalize(img)
+    if name == 'Solarize': return ImageOps.solarize(img, v)
+    if name == 'Posterize': return ImageOps.posterize(img, int(v))
+    if name in ('Contrast', 'Color', 'Brightness', 'Sharpness'): return getattr(ImageEnhance, name)(img).enhance(v)
+    if name == 'Cutout':
+        side = v * W
+        cy, cx = centre if centre is not None else (random.uniform(0, H), random.uniform(0, W))
+        x0, y0 = int(max(0, cx - side / 2)), int(max(0, cy - side / 2))
+        img = img.copy()
+        if side > 0:
+            fill = CUTOUT_FILL if img.mode == 'RGB' else round(sum(CUTOUT_FILL) / 3)
+            ImageDraw.Draw(img).rectangle((x0, y0, min(W, x0 + side), min(H, y0 + side)), fill=fill)
+        return img
+    raise ValueError(f"op {name!r} is unknown; use one of {', '.join(OPS)}")
+
+# %% ../nbs/02_policies.ipynb #f7950213
+def to_pil(x:torch.Tensor) -> Image.Image: return TF.to_pil_image(x)
+def from_pil(img:Image.Image) -> torch.Tensor: return TF.pil_to_tensor(img)
