@@ -38,11 +38,11 @@ def test_interrupted_table_finishes_only_the_remaining_cells(local_table):
     assert len(list(root.glob(RESULTS))) == 2 and all(f.stat().st_mtime_ns == t for f, t in first.items())
     assert all(Path(str(f)[:-5] + '.ipynb').exists() for f in root.glob(RESULTS)), 'each cell keeps its executed notebook'
     md = (root / 'Digits' / 'table_cpu_best.md').read_text()
-    assert 'baseline (1 runs)' in md and 'autodo_aw (1 runs)' in md and 'IR=10, NR=0.1' in md
+    assert 'baseline (1 run)' in md and 'autodo_aw (1 run)' in md and 'IR=10, NR=0.1' in md
     assert (root / 'Digits' / 'table_cpu_best.png').stat().st_size > 1000
     r = subprocess.run([BIN / 'autodo-results', '--data', root, '--dataset', 'Digits', '--protocol', 'final'],
                        capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0 and "protocol final" in r.stdout and 'autodo_aw (1 runs)' in r.stdout, r.stderr
+    assert r.returncode == 0 and "protocol final" in r.stdout and 'autodo_aw (1 run)' in r.stdout, r.stderr
     r = subprocess.run([BIN / 'autodo-results', '--data', root, '--dataset', 'SVHN'], capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and 'no finished SVHN runs' in r.stderr
 
