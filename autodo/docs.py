@@ -142,16 +142,22 @@ def output_differences(saved:dict, fresh:dict,
     return diffs
 
 # %% ../nbs/11_docs.ipynb #613af48d
+def _scratch_project(dest:Path) -> Path:
+    "The project's notebooks, figures and settings copied under `dest` to execute in (their `nbdev_export` cells write there); its `nbs`"
+    from nbdev.config import get_config
+    cfg = get_config()
+    shutil.copytree(cfg.nbs_path, dest / 'nbs'); shutil.copytree(cfg.config_path / 'figures', dest / 'figures')
+    shutil.copy(cfg.config_path / 'settings.ini', dest)
+    return dest / 'nbs'
+
 def check_outputs(workers:int=2) -> dict:
     "Execute the library notebooks in a scratch copy; {notebook: how its saved outputs differ from the fresh ones} where they do"
     import tempfile
     from nbdev.config import get_config
-    cfg = get_config()
     with tempfile.TemporaryDirectory() as d:
-        shutil.copytree(cfg.nbs_path, Path(d) / 'nbs'); shutil.copytree(cfg.config_path / 'figures', Path(d) / 'figures')
-        shutil.copy(cfg.config_path / 'settings.ini', d)  # a project of its own, for the notebooks' `nbdev_export` cells
-        fresh = execute_notebooks(library_notebooks(Path(d) / 'nbs'), workers=workers)
-        diffs = {p.name: output_differences(json.loads((cfg.nbs_path / p.name).read_text()), json.loads(p.read_text())) for p in fresh}
+        fresh = execute_notebooks(library_notebooks(_scratch_project(Path(d))), workers=workers)
+        saved = get_config().nbs_path
+        diffs = {p.name: output_differences(json.loads((saved / p.name).read_text()), json.loads(p.read_text())) for p in fresh}
     return {k: v for k, v in diffs.items() if v}
 
 # %% ../nbs/11_docs.ipynb #43762411
@@ -347,14 +353,13 @@ def build_docs(out:str='_docs',  # site folder
     cfg = get_config()
     root, build_dir = cfg.config_path, cfg.config_path / '_build'
     shutil.rmtree(build_dir, ignore_errors=True)
-    shutil.copytree(cfg.nbs_path, build_dir / 'nbs')
-    shutil.copytree(root / 'figures', build_dir / 'figures')
-    if execute: execute_notebooks(library_notebooks(build_dir / 'nbs'), workers=n_workers)
+    nbs = _scratch_project(build_dir)
+    if execute: execute_notebooks(library_notebooks(nbs), workers=n_workers)
     refresh_quarto_yml(); nbdev.doclinks._build_modidx()
-    proc = proc_nbs(build_dir / 'nbs', n_workers=0, force=True)
-    to_repo, pages = cfg.get('source_links', 'site') == 'repo', page_names(build_dir / 'nbs')
+    proc = proc_nbs(nbs, n_workers=0, force=True)
+    to_repo, pages = cfg.get('source_links', 'site') == 'repo', page_names(nbs)
     for p in proc.rglob('*.ipynb'):
-        text = json.dumps(quarto_to_mkdocs(json.loads(p.read_text()), _module_source(build_dir / 'nbs' / p.relative_to(proc), cfg.lib_path)))
+        text = json.dumps(quarto_to_mkdocs(json.loads(p.read_text()), _module_source(nbs / p.relative_to(proc), cfg.lib_path)))
         p.write_text(local_links(text, len(p.relative_to(proc).parts) - 1, pages, cfg.doc_host + cfg.doc_baseurl,
                                  None if to_repo else cfg.git_url))
     if not to_repo: source_pages(cfg.lib_path, proc)

@@ -87,9 +87,9 @@ def test_experiment_pages_show_a_real_cpu_scale_run(site, browser):
         if name == 'experiment': assert '"test_error_best"' in text, 'the run\'s results'
 
 def _top_level_names(module:Path) -> list:
-    "Functions and classes a module defines at top level, in order (methods added with `@patch` aside)"
+    "Functions and classes a module defines at top level, in order (methods added with `@patch` or `@patch_to` aside)"
     import ast
-    patched = lambda n: any(getattr(d, 'id', None) == 'patch' for d in getattr(n, 'decorator_list', []))
+    patched = lambda n: any(getattr(getattr(d, 'func', d), 'id', None) in ('patch', 'patch_to') for d in getattr(n, 'decorator_list', []))
     return [n.name for n in ast.parse(module.read_text()).body if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and not patched(n)]
 
 def test_api_cards_follow_the_source_order(site):
