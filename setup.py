@@ -1,7 +1,9 @@
 "Packaging for autodo, driven by settings.ini (nbdev 2)."
-import shlex
+import shlex, shutil
 from configparser import ConfigParser
+from pathlib import Path
 import setuptools
+from setuptools.command.build_py import build_py
 
 config = ConfigParser(delimiters=['='])
 config.read('settings.ini', encoding='utf-8')
@@ -21,7 +23,17 @@ dev_requirements = shlex.split(cfg.get('dev_requirements', ''))
 min_python = cfg['min_python']
 lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 
+class BuildWithExperiments(build_py):
+    "Ship the papermill notebooks of nbs/experiments/ inside the package (autodo/experiments/), so an installed autodo runs tables"
+    def run(self):
+        super().run()
+        if getattr(self, 'editable_mode', False): return  # an editable install reads them from the checkout
+        out = Path(self.build_lib) / cfg['lib_path'] / 'experiments'
+        out.mkdir(parents=True, exist_ok=True)
+        for nb in sorted(Path(cfg['nbs_path'], 'experiments').glob('*.ipynb')): shutil.copy(nb, out / nb.name)
+
 setuptools.setup(
+    cmdclass={'build_py': BuildWithExperiments},
     name=cfg['lib_name'],
     license=lic[0],
     classifiers=['Development Status :: ' + statuses[int(cfg['status'])],

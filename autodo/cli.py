@@ -8,7 +8,7 @@ import argparse, json, sys, warnings
 
 from .core import RunStore, os_error
 from .data import DATASETS, DatasetFilesMissing
-from .train import METHODS, Config, make_config, method_for, train, ConfigError
+from .train import METHODS, SOFT_LOSSES, Config, make_config, method_for, train, ConfigError
 from .results import RESULT_COLUMNS
 
 # %% auto #0
@@ -39,6 +39,10 @@ def train_parser() -> argparse.ArgumentParser:
     a('--hyper-alpha', type=float, help='Neumann series step alpha (default: 0.01)')
     a('--solver', choices=['neumann', 'cg', 'identity'], help='inverse-Hessian solver (default: neumann, the paper\'s)')
     a('--soft-norm', choices=['logit', 'row'], help="RMSprop normalisation of the soft labels: per logit (the paper's, default) or per row")
+    a('--soft-loss', choices=list(SOFT_LOSSES), help="loss against the soft labels: symmetric KL, plain kl, or auto (default): the "
+      "original's rule on the paper's datasets (symmetric when -ir or -nr distort them), symmetric on your own data")
+    a('--valid-size', type=float, help="clean validation points held out of train: a count, or a fraction below 1 "
+      "(default: the dataset's, e.g. 10000 for MNIST, 20%% of your own train folder)")
     a('--base-augment', action=argparse.BooleanOptionalAction,
       help="RandSubAugment in front of the learned warp (default: the scale's preset: on for paper, off for cpu)")
     a('--valid-transform', choices=['train', 'test'], help="transform of the hyper-steps' validation batches (default: train, the original's)")
@@ -75,7 +79,7 @@ def config_from_args(args:argparse.Namespace) -> Config:
     return make_config(args.dataset, method, args.scale, ir=args.imbalance_ratio, sr=args.subsample_ratio, nr=args.noise_ratio,
                        run=_run_number(args.run), root=args.data, epochs=args.epochs, hyper_start=args.hyper_start,
                        hyper_iters=args.hyper_iters, hyper_alpha=args.hyper_alpha, solver=args.solver, overfit=args.overfit,
-                       soft_norm=args.soft_norm, base_augment=args.base_augment, valid_transform=args.valid_transform,
+                       soft_norm=args.soft_norm, soft_loss=args.soft_loss, valid_size=args.valid_size, base_augment=args.base_augment, valid_transform=args.valid_transform,
                        eval_every=args.eval_every, image_size=args.image_size, like=args.like,
                        policy_tables_of=args.policy_tables_of, tag=args.tag,
                        oversplit=args.oversplit, device=device, workers=args.workers, seed=args.seed,

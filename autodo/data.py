@@ -82,6 +82,7 @@ class DatasetInfo:
     like:str|None = None  # the paper dataset whose presets and RandAugment settings it borrows (None: its own)
     augment:tuple = ()  # fixed train-time augmentation of `AUGMENT_OPS`, as the original applies it
     classes:tuple = ()  # class names, where the data has them
+    own:bool = False  # your own data (a folder or `Dataset`), not one of the paper's benchmarks or `Digits`
 
     @property
     def family(self) -> str:
@@ -115,8 +116,8 @@ def get_info(name:str,  # a key of `DATASETS`, a folder with `train/<class>/` in
             ) -> DatasetInfo:
     "The registry entry for dataset `name`, or the entry of your own image folder `name` (or `root/name`)"
     if name in DATASETS: return DATASETS[name]
-    folder = Path(name) if Path(name).is_dir() else Path(root or '.') / name
-    if (folder / 'train').is_dir(): return image_folder(folder.resolve(), image_size, like)
+    for folder in (Path(name), Path(root or '.') / name):  # a path, else a name under root (a results folder of that name is no dataset)
+        if (folder / 'train').is_dir(): return image_folder(folder.resolve(), image_size, like)
     raise UnknownDatasetError(f"dataset={name!r} is unknown; use one of {', '.join(DATASETS)}, {OWN_DATA_HINT}")
 
 # %% ../nbs/00_data.ipynb #25168a13
@@ -300,7 +301,7 @@ def own_dataset(train:Dataset,  # items `(image, label)`: PIL images or tensors,
     info = DatasetInfo(name, num_classes, channels, size[0] if size[0] == size[1] else size, *channel_stats(arrays['train'][0]),
                        sizes={s: len(arrays[s][1]) for s in SPLITS if s in arrays}, valid_size=0.2,
                        files={s: [] for s in arrays}, load=lambda root, split, download: arrays[split], like=like,
-                       augment=base.augment if base else (), classes=tuple(classes))
+                       augment=base.augment if base else (), classes=tuple(classes), own=True)
     return register_dataset(info) if register else info
 
 # %% ../nbs/00_data.ipynb #947d461a

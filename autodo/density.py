@@ -17,8 +17,8 @@ from .train import Config, Run
 from .hypermodels import AFFINE_PARAMS, learned_stats
 
 # %% auto #0
-__all__ = ['load_run', 'find_run', 'test_predictions', 'tsne', 'density_figure', 'point_frame', 'learned_figure',
-           'density_figures', 'density_cli']
+__all__ = ['load_run', 'find_run', 'test_predictions', 'tsne', 'density_figure', 'point_frame', 'soft_label_panel',
+           'learned_figure', 'density_figures', 'density_cli']
 
 # %% ../nbs/08_density.ipynb #b5164370
 def load_run(results:dict,  # a finished run's results, from `find_run` or `RunStore.runs`
@@ -80,10 +80,27 @@ def point_frame(run:Run) -> pd.DataFrame:
     df['noise'] = np.where(df.noisy, 'noisy label', 'clean label')
     return df
 
+# %% ../nbs/08_density.ipynb #ba5ca2ea
+def soft_label_panel(ax, df:pd.DataFrame,  # from `point_frame`
+                     s:dict):  # its `learned_stats`
+    "How far the soft labels moved: of noisy points towards their clean class; without noisy labels, of every point's label"
+    import seaborn as sns
+    if df.noisy.any():
+        sns.histplot(df[df.noisy], x='p_clean_change', bins=20, ax=ax, element='step')
+        ax.set_xlabel('change of the clean class probability')
+        ax.set_title(f"soft labels of noisy points: clean class gained for {s['soft_clean_gain_share']:.0%},\n"
+                     f"is the argmax for {s['soft_label_clean_share']:.0%}", fontsize=8)
+    else:
+        sns.histplot(df, x='p_clean_change', hue='group', bins=20, ax=ax, element='step', common_norm=False, stat='density')
+        ax.set_xlabel("change of the label's probability")
+        ax.set_title(f"soft labels (no noisy labels): the label is the argmax\nfor {(df.soft_argmax == df.clean).mean():.0%} of points",
+                     fontsize=8)
+    ax.axvline(0, color='grey', ls=':', lw=1)
+
 # %% ../nbs/08_density.ipynb #89b3f85c
 def learned_figure(df:pd.DataFrame,  # from `point_frame`
                    num_classes:int, title:str=''):
-    "Learned loss weights (by label, clean vs noisy; majority vs minority), soft labels of noisy points, augmentation per class"
+    "Learned loss weights (by label, clean vs noisy; majority vs minority), soft labels, augmentation per class"
     import matplotlib.pyplot as plt, seaborn as sns
     panels = [p for p, col in [('weights_label', 'weight'), ('weights_group', 'weight'), ('soft', 'p_clean'),
                                ('aug', f'p_{AFFINE_PARAMS[0]}')] if col in df]
@@ -92,17 +109,16 @@ def learned_figure(df:pd.DataFrame,  # from `point_frame`
     fig, axs = plt.subplots(1, len(panels), figsize=(4.4 * len(panels), 3.4), squeeze=False)
     for ax, p in zip(axs[0], panels):
         if p == 'weights_label':
-            sns.boxplot(df, x='label', y='weight', hue='noise', ax=ax, fliersize=1, hue_order=['clean label', 'noisy label'])
-            ax.set_title(f"loss weights by label; AUROC noisy: {s.get('weight_auroc_noisy', np.nan):.2f} pooled, "
-                         f"{s.get('weight_auroc_noisy_within_label', np.nan):.2f} within label", fontsize=8)
+            sns.boxplot(df, x='label', y='weight', hue='noise', ax=ax, fliersize=1,
+                        hue_order=[h for h in ('clean label', 'noisy label') if h in set(df.noise)])
+            ax.set_title(f"loss weights by label; AUROC noisy: {s['weight_auroc_noisy']:.2f} pooled, "
+                         f"{s['weight_auroc_noisy_within_label']:.2f} within label" if 'weight_auroc_noisy' in s
+                         else 'loss weights by label (no noisy labels)', fontsize=8)
         if p == 'weights_group':
             sns.kdeplot(df, x='weight', hue='group', common_norm=False, fill=True, alpha=0.3, warn_singular=False, ax=ax)
             ax.set_title('loss weights: majority vs minority (clean class)', fontsize=9)
         if p == 'soft':
-            sns.histplot(df[df.noisy], x='p_clean_change', bins=20, ax=ax, element='step')
-            ax.axvline(0, color='grey', ls=':', lw=1); ax.set_xlabel('change of the clean class probability')
-            ax.set_title(f"soft labels of noisy points: clean class gained for {s['soft_clean_gain_share']:.0%},\n"
-                         f"is the argmax for {s['soft_label_clean_share']:.0%}", fontsize=8)
+            soft_label_panel(ax, df, s)
         if p == 'aug':
             ax.plot(range(num_classes), s['aug_prob_per_class'], 'o-', label='probability')
             ax.plot(range(num_classes), s['aug_magnitude_per_class'], 's-', label='magnitude / range')
@@ -135,13 +151,14 @@ def density_cli(data:str='',  # results root (default: local_data beside setting
                 dataset:str='Digits',  # the dataset of the runs
                 ir:int=10,  # imbalance ratio of the column
                 nr:float=0.1,  # noise ratio of the column
+                sr:float=1.0,  # subsample ratio of the runs
                 run:int=0,  # run number
                 out:str='figures',  # folder for the PNGs
                 max_points:int=2000,  # test points in the t-SNE
                 epochs:int=None):  # the runs' epochs, where runs of several lengths are finished
     "Console script `autodo-density`: t-SNE, confusion matrices and learned hyperparameters of finished baseline, FAA (or RAA) and AutoDO runs"
     import sys
-    try: density_figures(data or default_root(), dataset, ir, nr, run, out, max_points, **({'epochs': epochs} if epochs else {}))
+    try: density_figures(data or default_root(), dataset, ir, nr, run, out, max_points, sr=sr, **({'epochs': epochs} if epochs else {}))
     except (ValueError, FileNotFoundError) as e:
         print(f'autodo-density: error: {e}', file=sys.stderr); sys.exit(2)
     except OSError as e:

@@ -18,11 +18,11 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageOps
 from .data import DatasetInfo, get_info
 
 # %% auto #0
-__all__ = ['GEOMETRIC', 'CUTOUT_FILL', 'OPS', 'RANDAUGMENT_OPS', 'RANDAUGMENT_NM', 'RANDSUBAUGMENT_NM', 'pil_warp',
-           'geometric_matrices', 'apply_op', 'Policy', 'RandAugment', 'RandSubAugment', 'load_policy_tables',
-           'TablePolicy', 'FastAutoAugment', 'DADA', 'policy_for', 'random_crop', 'random_hflip', 'random_erasing',
-           'Pipeline', 'normalizer', 'dataset_transforms', 'show_policies', 'sample_photos', 'pil_apply', 'to_pil',
-           'from_pil']
+__all__ = ['GEOMETRIC', 'CUTOUT_FILL', 'OPS', 'RANDAUGMENT_OPS', 'RANDAUGMENT_NM', 'RANDSUBAUGMENT_NM', 'RANDAUGMENT_FALLBACK',
+           'TABLE_FALLBACK', 'pil_warp', 'geometric_matrices', 'apply_op', 'Policy', 'RandAugment', 'RandSubAugment',
+           'load_policy_tables', 'TablePolicy', 'FastAutoAugment', 'DADA', 'setting_family', 'policy_for',
+           'random_crop', 'random_hflip', 'random_erasing', 'Pipeline', 'normalizer', 'dataset_transforms',
+           'show_policies', 'sample_photos', 'pil_apply', 'to_pil', 'from_pil']
 
 # %% ../nbs/02_policies.ipynb #43893efa
 def _to_uint8(x): return (x * 255).round().clamp(0, 255).to(torch.uint8)
@@ -243,20 +243,25 @@ class DADA(TablePolicy):
 RANDAUGMENT_NM = {'MNIST': (3, 5), 'CIFAR10': (3, 15), 'CIFAR100': (3, 15), 'SVHN': (3, 7), 'ImageNet': (2, 9)}
 RANDSUBAUGMENT_NM = {'MNIST': (3, 5), 'CIFAR10': (1, 15), 'CIFAR100': (1, 15), 'SVHN': (3, 7), 'ImageNet': (2, 9)}
 
+RANDAUGMENT_FALLBACK, TABLE_FALLBACK = {1: 'MNIST', 3: 'CIFAR10'}, {1: 'SVHN', 3: 'CIFAR10'}  # by channels
+
+def setting_family(info:DatasetInfo, known, fallback:dict) -> str:
+    "`info.family` where `known` has a setting for it, else `fallback`'s family for `info`'s channels (one, or colour)"
+    return info.family if info.family in known else fallback[1 if info.channels == 1 else 3]
+
 def policy_for(aug_model:str,  # NONE, RAND, AUTO, DADA, SHA or SEP (the original's --aug-model)
                dataset:str|DatasetInfo,  # a dataset name of `autodo.data.DATASETS`, or an entry from `get_info`
                table:str|None=None,  # a policy table to use where the dataset has none (AUTO, DADA)
               ) -> Policy|None:
-    "The augmentation policy the paper pairs with `aug_model` on `dataset` (None for NONE)"
+    "The augmentation policy the paper pairs with `aug_model` on `dataset` (None for NONE), by the rule above where it has none"
     info = dataset if isinstance(dataset, DatasetInfo) else get_info(dataset)
     if aug_model == 'NONE': return None
     if aug_model in ('RAND', 'SHA', 'SEP'):
-        nm = (RANDAUGMENT_NM if aug_model == 'RAND' else RANDSUBAUGMENT_NM).get(info.family)
-        if nm is None: raise ValueError(f"dataset={info.name!r} has no RandAugment setting of its own; borrow one with "
-                                        f"like= (--like), one of {', '.join(RANDAUGMENT_NM)}")
-        return (RandAugment if aug_model == 'RAND' else RandSubAugment)(*nm)
-    if aug_model == 'AUTO': return FastAutoAugment(info.name, table)
-    if aug_model == 'DADA': return DADA(info.name, table)
+        nms = RANDAUGMENT_NM if aug_model == 'RAND' else RANDSUBAUGMENT_NM
+        return (RandAugment if aug_model == 'RAND' else RandSubAugment)(*nms[setting_family(info, nms, RANDAUGMENT_FALLBACK)])
+    if aug_model in ('AUTO', 'DADA'):
+        tables = load_policy_tables()['dataset_policy'][aug_model]
+        return (FastAutoAugment if aug_model == 'AUTO' else DADA)(setting_family(info, tables, TABLE_FALLBACK), table)
     raise ValueError(f"aug_model={aug_model!r} is unknown; use NONE, RAND, AUTO, DADA, SHA or SEP")
 
 # %% ../nbs/02_policies.ipynb #8f599358

@@ -17,29 +17,35 @@ from .train import METHODS, Config, make_config
 from .results import results_frame, summarize, table_layout, render_table, runs_label, PROTOCOLS
 
 # %% auto #0
-__all__ = ['LAUNCHERS', 'experiment_notebook', 'table_cells', 'papermill_command', 'cell_label', 'TableRunner', 'SlurmOptions',
-           'slurm_job_name', 'slurm_queue', 'CellJob', 'submit_cells', 'cell_states', 'run_slurm', 'run_local',
-           'run_table', 'add_flags', 'add_config_flags', 'table_cli']
+__all__ = ['NOTEBOOK_PARAMS', 'LAUNCHERS', 'experiment_notebook', 'table_cells', 'papermill_command', 'cell_label', 'TableRunner',
+           'SlurmOptions', 'slurm_job_name', 'slurm_queue', 'CellJob', 'submit_cells', 'cell_states', 'run_slurm',
+           'run_local', 'run_table', 'add_flags', 'add_config_flags', 'table_cli']
 
 # %% ../nbs/10_table.ipynb #dffd56c2
 def experiment_notebook() -> Path:
-    "The experiment notebook: `nbs/experiments/experiment.ipynb` of this checkout, or the copy shipped in the package"
+    "The experiment notebook: the copy an installed package ships (`autodo/experiments/`), else `nbs/experiments/` of this checkout"
     here = Path(__file__).resolve().parent if '__file__' in globals() else Path.cwd()
+    shipped = here / 'experiments' / 'experiment.ipynb'
+    if shipped.exists(): return shipped
     for d in [here, *here.parents]:
         nb = d / 'nbs' / 'experiments' / 'experiment.ipynb'
         if nb.exists(): return nb
-    raise FileNotFoundError("nbs/experiments/experiment.ipynb not found above the package; run from a checkout of autodo")
+    raise FileNotFoundError(f"the experiment notebook is neither in the package ({shipped}) nor in nbs/experiments/ of a checkout "
+                            "above it; reinstall autodo (pip install puts it in the package)")
 
 # %% ../nbs/10_table.ipynb #fd2cc98a
+NOTEBOOK_PARAMS = ('sr', 'device')  # settings the experiment notebook takes as parameters of their own
+
 def table_cells(dataset:str, methods:list, columns:list, runs:int, root:str, scale:str='cpu', **overrides) -> list[dict]:
     "Every (method, (ir, nr) column, run) cell: its papermill parameters and its `Config` (checked by `make_config`)"
     if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1: raise ValueError(f"runs={runs!r} (--runs) must be at least 1")
     cells = []
     for (ir, nr), method, run in itertools.product(columns, methods, range(runs)):
         over = {k: v for k, v in overrides.items() if k != 'policy_tables_of' or METHODS[method][0] in ('AUTO', 'DADA')}
+        own = {k: over.pop(k) for k in NOTEBOOK_PARAMS if k in over}  # the notebook's own parameters, not overrides
         cells.append(dict(params=dict(dataset=dataset, ir=ir, nr=nr, method=method, run=run, root=root, scale=scale, progress=False,
-                                      overrides=over),
-                          cfg=make_config(dataset, method, scale, ir=ir, nr=nr, run=run, root=root, **over)))
+                                      **own, overrides=over),
+                          cfg=make_config(dataset, method, scale, ir=ir, nr=nr, run=run, root=root, **own, **over)))
     return cells
 
 # %% ../nbs/10_table.ipynb #5ac1b711
@@ -176,10 +182,10 @@ def run_slurm(todo:list, store:RunStore, opts:SlurmOptions, log=print) -> list:
 
 # %% ../nbs/10_table.ipynb #d9e6c13e
 def run_local(todo:list, workers:int|None, log=print) -> list:
-    "Run cells on this machine, one per GPU or `workers` CPU processes at a time; returns the failed ones"
+    "Run cells on this machine, one per GPU or `workers` CPU processes at a time (threads: `$OMP_NUM_THREADS`, else the cores shared); returns the failed ones"
     gpus = [f'cuda:{i}' for i in range(torch.cuda.device_count())]
     devices = gpus[:workers] if gpus and workers else gpus or ['cpu'] * (workers or 2)
-    threads = 0 if gpus else max(1, (os.cpu_count() or 1) // len(devices))
+    threads = 0 if gpus else int(os.environ.get('OMP_NUM_THREADS') or 0) or max(1, (os.cpu_count() or 1) // len(devices))
     log(f'local: {len(devices)} at a time on {devices[0]}' + (f' ({threads} threads each)' if threads else ''))
     runner = TableRunner(devices, threads, log=log)
     handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)} if threading.current_thread() is threading.main_thread() else {}
@@ -229,9 +235,10 @@ def run_table(dataset:str='Digits',  # a dataset of `autodo.data.DATASETS`, or y
     if failed: raise RuntimeError(f"{len(failed)} cells failed (see their notebooks and logs), e.g. {store.path(failed[0]['cfg'], 'notebook')}; "
                                   "run the same command again to resume them")
     df = results_frame([store.finished(c['cfg']) for c in cells])  # exactly the asked cells, under the asked settings
-    layout = table_layout(summarize(df, PROTOCOLS[protocol]), dataset)
-    title = f"{dataset} test error (%), protocol '{protocol}', {scale} scale, {runs_label(runs)}"
-    out = render_table(layout, title, store.table_stem(cells[0]['cfg'].dataset, scale, protocol))
+    name = cells[0]['cfg'].dataset  # the dataset's name: your own folder is given by its path
+    layout = table_layout(summarize(df, PROTOCOLS[protocol]), name)
+    title = f"{name} test error (%), protocol '{protocol}', {scale} scale, {runs_label(runs)}"
+    out = render_table(layout, title, store.table_stem(name, scale, protocol))
     return dict(layout=layout, results=df, cells=cells, **out)
 
 # %% ../nbs/10_table.ipynb #fcb208e3

@@ -27,9 +27,10 @@ from .method import AutoDO, HyperStepError
 from .models import create_model
 
 # %% auto #0
-__all__ = ['METHODS', 'PAPER', 'CPU', 'ConfigError', 'check_switches', 'method_switches', 'method_for', 'Config', 'run_policy',
-           'check_settings', 'make_config', 'warmup_cosine', 'batches', 'CheckpointError', 'Run', 'ShortRunWarning',
-           'movement_budget', 'soft_label_gap', 'config_signature', 'train']
+__all__ = ['METHODS', 'PAPER', 'CPU', 'SOFT_LOSSES', 'ConfigError', 'check_switches', 'method_switches', 'method_for', 'Config',
+           'run_policy', 'symmetric_soft_loss', 'check_settings', 'make_config', 'warmup_cosine', 'batches',
+           'CheckpointError', 'Run', 'ShortRunWarning', 'movement_budget', 'soft_label_gap', 'config_signature',
+           'train']
 
 # %% ../nbs/06_train.ipynb #ef4b9c8c
 METHODS = {'baseline': ('NONE', 'NONE', 'NONE'), 'raa': ('RAND', 'NONE', 'NONE'), 'faa': ('AUTO', 'NONE', 'NONE'),
@@ -107,11 +108,13 @@ class Config:
     hyper_alpha:float = 0.01
     solver:str = 'neumann'
     soft_norm:str = 'logit'  # RMSprop normalisation of the soft labels: 'logit' (the paper's) or 'row'
+    soft_loss:str = 'auto'  # loss against the soft labels: 'symmetric' KL, plain 'kl', or 'auto' (see `symmetric_soft_loss`)
     base_augment:bool = False  # RandSubAugment in front of the learned warp (SHA, SEP), as the paper does
     valid_transform:str = 'train'  # transform of the hyper-steps' validation batches: 'train' (the original's) or 'test'
     eval_every:int = 0  # evaluate test and validation every k epochs and after the last; 0: automatic (see above)
     select_size:int = 5000  # validation points evaluated for model selection (a fixed stratified subset of a larger set)
-    policy_tables_of:str|None = None  # borrow this dataset's FAA/DADA tables (for datasets without, e.g. 'SVHN' for Digits)
+    valid_size:float|None = None  # clean validation points held out of train: a count (>= 1) or a fraction (< 1); None: the dataset's
+    policy_tables_of:str|None = None  # FAA/DADA: this dataset's tables (default: the dataset's own, else by channels: `policy_for`)
     upsample:int = 1  # learned warp at this multiple of the resolution (the paper: 4 for 32/28-pixel images)
     overfit:bool = False  # ablation: hyperparameters from the test data
     oversplit:bool = False  # ablation: train on all data
@@ -143,14 +146,21 @@ def run_policy(cfg:Config):
         if cfg.policy_tables_of not in tables[aug]:
             raise ConfigError(f"policy_tables_of={cfg.policy_tables_of!r} has no {aug} table; use one of {', '.join(tables[aug])}")
         table = tables[aug][cfg.policy_tables_of]
-    try: return policy_for(aug, cfg.info, table)
-    except ValueError as e:
-        raise ConfigError(f"{e}; for a run, set policy_tables_of (--policy-tables-of), e.g. 'SVHN'") from e
+    return policy_for(aug, cfg.info, table)  # a dataset without policies of its own: the rule of `policy_for`
+
+# %% ../nbs/06_train.ipynb #4b4e7f4b
+SOFT_LOSSES = ('auto', 'symmetric', 'kl')
+
+def symmetric_soft_loss(cfg:Config, info:DatasetInfo) -> bool:
+    "Whether the soft labels' loss is the symmetric KL: `cfg.soft_loss`, or for 'auto' the rule above"
+    if cfg.soft_loss != 'auto': return cfg.soft_loss == 'symmetric'
+    return info.own or cfg.ir != 1 or cfg.nr != 0
 
 # %% ../nbs/06_train.ipynb #06f269c7
 _FLAGS = dict(tag='--tag', policy_tables_of='--policy-tables-of', epochs='--epochs', hyper_start='--hyper-start',
               hyper_iters='--hyper-iters', hyper_alpha='--hyper-alpha',
-              solver='--solver', soft_norm='--soft-norm', valid_transform='--valid-transform', eval_every='--eval-every')
+              solver='--solver', soft_norm='--soft-norm', soft_loss='--soft-loss', valid_transform='--valid-transform',
+              eval_every='--eval-every', valid_size='--valid-size')
 
 def _bad(name, value, need):
     flag = f' ({_FLAGS[name]})' if name in _FLAGS else ''
@@ -166,8 +176,11 @@ def check_settings(cfg:Config):
         v = getattr(cfg, name)
         if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or v < 0 or (positive and v == 0):
             raise _bad(name, v, f"must be a finite number {'> 0' if positive else '>= 0'}")
-    for name, ok in [('solver', SOLVERS), ('soft_norm', ('logit', 'row')), ('valid_transform', ('train', 'test'))]:
+    for name, ok in [('solver', SOLVERS), ('soft_norm', ('logit', 'row')), ('soft_loss', SOFT_LOSSES), ('valid_transform', ('train', 'test'))]:
         if getattr(cfg, name) not in ok: raise _bad(name, getattr(cfg, name), f"is unknown; use one of {', '.join(ok)}")
+    v = cfg.valid_size
+    if v is not None and (isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0 < v or (v >= 1 and v != int(v))):
+        raise _bad('valid_size', v, "must be a count of points (an integer >= 1) or a fraction in (0, 1)")
     if cfg.tag:
         try: check_name(cfg.tag, 'tag')
         except ValueError as e: raise _bad('tag', cfg.tag, str(e).split(' ', 1)[1]) from None
@@ -198,6 +211,7 @@ def make_config(dataset:str='Digits',  # a key of `DATASETS`, your own image fol
                           "with like= (--like)")
     cfg = Config(dataset=info.name, method=method, scale=scale, **{**(PAPER[info.family] if scale == 'paper' else CPU), **kw})
     check_settings(cfg)
+    if cfg.valid_size is not None and cfg.valid_size >= 1: cfg.valid_size = int(cfg.valid_size)  # 500.0 from a flag: 500 points
     run_policy(cfg)
     return cfg
 
@@ -283,13 +297,17 @@ def setup_data(self:Run):
     self.info = info
     self.train_set, self.test_set = load_dataset(info, data, 'train'), load_dataset(info, data, 'test')
     own_valid = load_dataset(info, data, 'valid') if 'valid' in info.sizes else None
+    if own_valid is not None and cfg.valid_size is not None:
+        raise ConfigError(f"valid_size={cfg.valid_size!r} (--valid-size) holds points out of train, but {info.name} has its own valid "
+                          "split, which is the validation set; leave valid_size unset")
+    self.valid_size = info.valid_size if cfg.valid_size is None else cfg.valid_size
     shapes = {s: tuple(d.images.shape[1:]) for s, d in [('train', self.train_set), ('test', self.test_set), ('valid', own_valid)]
               if d is not None and isinstance(d.images, torch.Tensor)}
     if len(set(shapes.values())) > 1:
         raise ConfigError(f"{info.name}: images of other shapes in its splits ({shapes}); give every split images of one size")
     self.split = load_or_make_split(self.store.split_path(cfg), self.train_set.targets, info.num_classes, ir=cfg.ir, sr=cfg.sr,
                                     nr=cfg.nr, seed=self.seed, overfit=cfg.overfit, oversplit=cfg.oversplit, n_test=len(self.test_set),
-                                    **(dict(n_valid=len(own_valid)) if own_valid is not None else dict(valid_size=info.valid_size)))
+                                    **(dict(n_valid=len(own_valid)) if own_valid is not None else dict(valid_size=self.valid_size)))
     self.valid_set = self.test_set if cfg.overfit else own_valid or self.train_set
     self.valid_targets = self.valid_set.targets if self.valid_set is not self.train_set else self.split.clean_targets
     self.policy = run_policy(cfg)
@@ -323,7 +341,7 @@ def setup_model(self:Run):
                                weight_decay=cfg.weight_decay)
     learns = self.hyper_name == 'HES'
     self.ado = AutoDO(len(self.train_set), info.num_classes, augment=self.aug_name if learns and self.aug_name in ('SHA', 'SEP') else 'NONE',
-                      loss=self.los_name, targets=self.split.targets, symmetric=cfg.ir != 1 or cfg.nr != 0, hyper_lr=cfg.hyper_lr,
+                      loss=self.los_name, targets=self.split.targets, symmetric=symmetric_soft_loss(cfg, info), hyper_lr=cfg.hyper_lr,
                       soft_norm=cfg.soft_norm, upsample=cfg.upsample, solver=cfg.solver, iters=cfg.hyper_iters,
                       alpha=cfg.hyper_alpha, distributed=self.world > 1).to(self.device)
 
@@ -509,6 +527,7 @@ def make_results(self:Run) -> dict:
                 **self.learned(),
                 **(dict(hyper_steps=sum(m['hyper_steps'] for m in hyper), hyper_steps_skipped=sum(m['hyper_skipped'] for m in hyper),
                         hyper_movement_budget=round(self.budget, 3)) if self.ado.learns else {}),
+                **({'soft_loss': 'symmetric' if self.ado.loss_model.symmetric else 'kl'} if self.ado.loss_model.soft is not None else {}),
                 n_train=len(self.split.train_idx), n_noisy=int(self.split.noisy_mask[self.split.train_idx].sum()),
                 n_select=len(self.select_idx),
                 wall_time_s=round(sum(m['time_total'] for m in h), 2), peak_memory_mb=round(peak / 2**20, 1),
@@ -590,9 +609,9 @@ def _fit(self:Run) -> dict:
     finally:
         if self.tb: self.tb.close()
     self.results = self.make_results()
-    if self.rank == 0:
-        atomic_write(self.paths['results'], lambda p: p.write_text(json.dumps(self.results, indent=1)))
+    if self.rank == 0:  # the results last: a run is finished only when every output it owes is written
         self.save_figures()
+        atomic_write(self.paths['results'], lambda p: p.write_text(json.dumps(self.results, indent=1)))
     return self.results
 
 # %% ../nbs/06_train.ipynb #98c5392b
