@@ -18,8 +18,9 @@ from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['SPLITS', 'AUGMENT_OPS', 'DATASETS', 'OWN_DATA_HINT', 'IndexedDataset', 'DatasetInfo', 'register_dataset',
-           'UnknownDatasetError', 'get_info', 'digits_arrays', 'DatasetFilesMissing', 'missing_files', 'load_dataset',
-           'image_tensor', 'stack_images', 'channel_stats', 'own_dataset', 'image_folder']
+           'UnknownDatasetError', 'get_info', 'dataset_name', 'digits_arrays', 'DatasetFilesMissing', 'missing_files',
+           'load_dataset', 'CorruptImageError', 'image_tensor', 'stack_images', 'channel_stats', 'own_dataset',
+           'image_folder']
 
 # %% ../nbs/00_data.ipynb #a76bad10
 class IndexedDataset(Dataset):
@@ -118,7 +119,15 @@ def get_info(name:str,  # a key of `DATASETS`, a folder with `train/<class>/` in
     if name in DATASETS: return DATASETS[name]
     for folder in (Path(name), Path(root or '.') / name):  # a path, else a name under root (a results folder of that name is no dataset)
         if (folder / 'train').is_dir(): return image_folder(folder.resolve(), image_size, like)
+    if ('/' in name or Path(name).is_absolute()) and Path(name).is_dir():
+        raise DatasetFilesMissing(f"{name} has no train/ folder; lay your images out as {name}/train/<class>/<image> "
+                                  "(optionally valid/ and test/ beside train/, with the same class folders)")
     raise UnknownDatasetError(f"dataset={name!r} is unknown; use one of {', '.join(DATASETS)}, {OWN_DATA_HINT}")
+
+# %% ../nbs/00_data.ipynb #52c33ab1
+def dataset_name(dataset:str) -> str:
+    "The name a dataset's runs are filed under: `dataset`, or the folder's name where it is the path of your own image folder"
+    return Path(dataset).name if dataset not in DATASETS and (Path(dataset) / 'train').is_dir() else dataset
 
 # %% ../nbs/00_data.ipynb #25168a13
 def _mnist_like(cls_name):
@@ -224,9 +233,14 @@ def load_dataset(name:str|DatasetInfo,  # a key of `DATASETS`, or an entry from 
     return IndexedDataset(images, targets, transform, info.name)
 
 # %% ../nbs/00_data.ipynb #da70ba8f
+class CorruptImageError(ValueError):
+    "An image file of your own folder that cannot be decoded"
+
 def _open_image(path):
     from PIL import Image
-    img = Image.open(path); img.load()
+    try: img = Image.open(path); img.load()
+    except (OSError, SyntaxError) as e:  # truncated, not an image at all, unreadable (PIL's UnidentifiedImageError is an OSError)
+        raise CorruptImageError(f"image {str(path)!r} cannot be read ({e}); replace it with a good copy, or remove it") from None
     return img
 
 def image_tensor(img) -> torch.Tensor:

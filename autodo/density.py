@@ -13,6 +13,7 @@ import torch
 from fastcore.script import call_parse, Param
 
 from .core import RunStore, default_root, os_error
+from .data import dataset_name
 from .train import Config, Run
 from .hypermodels import AFFINE_PARAMS, learned_stats
 
@@ -131,11 +132,13 @@ def learned_figure(df:pd.DataFrame,  # from `point_frame`
 
 # %% ../nbs/08_density.ipynb #43429e27
 def density_figures(root, dataset:str, ir:int, nr:float, run:int=0, out=None, max_points:int=2000, **where) -> dict:
-    "The density figures of one table column: baseline, FAA (RAA where no FAA run exists), AutoDO lambda^{A,W,S}"
+    "The density figures of one table column: baseline, FAA (else RAA, else neither), AutoDO lambda^{A,W,S}"
     find = lambda m: find_run(root, dataset, m, ir, nr, run, **where)
-    try: second = find('faa')
-    except FileNotFoundError: second = find('raa')
-    found = {'baseline': find('baseline'), second['config']['method']: second, 'autodo_aws': find('autodo_aws')}
+    found = {'baseline': find('baseline')}
+    for policy in ('faa', 'raa'):  # the paper's middle column, where the table has it
+        try: found[policy] = find(policy); break
+        except FileNotFoundError: pass
+    found['autodo_aws'] = find('autodo_aws')
     runs, scale = {m: load_run(r, root) for m, r in found.items()}, found['baseline']['scale']
     what = f'{dataset} IR={ir} NR={nr} run{run}, {scale} scale'
     figs = dict(density=density_figure(runs, what, max_points),
@@ -148,7 +151,7 @@ def density_figures(root, dataset:str, ir:int, nr:float, run:int=0, out=None, ma
 
 @call_parse
 def density_cli(data:str='',  # results root (default: local_data beside settings.ini, or $AUTODO_ROOT)
-                dataset:str='Digits',  # the dataset of the runs
+                dataset:str='Digits',  # the dataset of the runs (your own: its folder, or the folder's name)
                 ir:int=10,  # imbalance ratio of the column
                 nr:float=0.1,  # noise ratio of the column
                 sr:float=1.0,  # subsample ratio of the runs
@@ -158,7 +161,8 @@ def density_cli(data:str='',  # results root (default: local_data beside setting
                 epochs:int=None):  # the runs' epochs, where runs of several lengths are finished
     "Console script `autodo-density`: t-SNE, confusion matrices and learned hyperparameters of finished baseline, FAA (or RAA) and AutoDO runs"
     import sys
-    try: density_figures(data or default_root(), dataset, ir, nr, run, out, max_points, sr=sr, **({'epochs': epochs} if epochs else {}))
+    try: density_figures(data or default_root(), dataset_name(dataset), ir, nr, run, out, max_points, sr=sr,
+                         **({'epochs': epochs} if epochs else {}))
     except (ValueError, FileNotFoundError) as e:
         print(f'autodo-density: error: {e}', file=sys.stderr); sys.exit(2)
     except OSError as e:

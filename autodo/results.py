@@ -14,6 +14,7 @@ import pandas as pd
 from fastcore.script import call_parse, Param
 
 from .core import RunStore, default_root, identity
+from .data import dataset_name
 from .train import METHODS
 
 # %% auto #0
@@ -163,7 +164,7 @@ def diagnostics_layout(df:pd.DataFrame,  # from `collect_results`
 # %% ../nbs/07_results.ipynb #eb33e868
 @call_parse
 def results_cli(data:str='',  # results root (default: local_data beside settings.ini, or $AUTODO_ROOT)
-                dataset:str='Digits',  # dataset to tabulate
+                dataset:str='Digits',  # dataset to tabulate (your own: its folder, or the folder's name)
                 ir:Param('only these IR columns', int, nargs='*')=None,
                 nr:Param('only these NR columns', float, nargs='*')=None,
                 protocol:Param("best: best test error over epochs (the paper's); final: last epoch; valid: at the best validation "
@@ -171,7 +172,7 @@ def results_cli(data:str='',  # results root (default: local_data beside setting
                 out:str=None):  # also write the table to OUT.md, OUT.html and OUT.png
     "Console script `autodo-results`: finished runs (mean ± std test error over runs) in the paper's layout, beside its numbers"
     import sys
-    root = data or default_root()
+    root, dataset = data or default_root(), dataset_name(dataset)
     try: df = collect_results(root, dataset=dataset)
     except ValueError as e: print(f'autodo-results: error: {e}', file=sys.stderr); sys.exit(2)
     if ir: df = df[df.ir.isin(ir)]

@@ -19,7 +19,7 @@ from torch.utils.data import Dataset
 
 from .core import atomic_write, default_root, die_with_parent, RunStore, RunLockedError, run_name, config_diff, check_name
 from .data import DATASETS, DatasetInfo, get_info, load_dataset, own_dataset, IndexedDataset
-from .bias import load_or_make_split, stratified_valid
+from .bias import SplitError, check_ratios, load_or_make_split, stratified_valid
 from .policies import policy_for, dataset_transforms, load_policy_tables
 from .hypermodels import learned_stats
 from .hypergrad import SOLVERS, all_sum
@@ -168,6 +168,8 @@ def _bad(name, value, need):
 
 def check_settings(cfg:Config):
     "Raise a `ConfigError` for a setting no run can use, naming it and what it needs (before anything is trained)"
+    try: check_ratios(cfg.ir, cfg.sr, cfg.nr)
+    except SplitError as e: raise ConfigError(f"{e} (-ir, -sr, -nr; a table's --columns IR,NR)") from None
     for name, low in [('epochs', 1), ('batch_size', 1), ('hyper_batch_size', 1), ('upsample', 1), ('select_size', 1),
                       ('warmup_epochs', 0), ('hyper_iters', 0), ('eval_every', 0), ('workers', 0)]:
         v = getattr(cfg, name)
