@@ -1,10 +1,12 @@
-"The configuration matrix's parts: the data a user brings, the cases (a full product and all pairs), one tiny run per case, and the checks every run must pass."
+"The configuration matrix's parts: the data a user brings, the cases (all pairs), one tiny run per case, and the checks every run must pass."
 import itertools, json, math, os, shutil, struct, subprocess, sys, traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-METHODS = ['baseline', 'raa', 'faa', 'dada', 'autodo_a_sha', 'autodo_a', 'autodo_aw', 'autodo_aws']
-LEARNS = {'autodo_a_sha', 'autodo_a', 'autodo_aw', 'autodo_aws'}
+from autodo.train import METHODS as SWITCHES
+
+METHODS = list(SWITCHES)
+LEARNS = {m for m, (_, _, hyper) in SWITCHES.items() if hyper == 'HES'}  # the methods that learn hyperparameters
 TINY = dict(epochs=2, hyper_start=0)  # one ordinary epoch, then one with a hyper pass: every path, in seconds
 
 # ---- the data a user brings -------------------------------------------------------------------------------------
