@@ -1,2 +1,8 @@
 __version__ = "0.1.0"
-from .method import AutoDO
+
+def __getattr__(name):
+    "`autodo.AutoDO`, imported when first asked for, so that `import autodo` (and every command's `--help`) stays light"
+    if name == 'AutoDO':
+        from .method import AutoDO
+        return AutoDO
+    raise AttributeError(f"module 'autodo' has no attribute {name!r}")

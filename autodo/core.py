@@ -4,16 +4,17 @@
 
 # %% ../nbs/00_core.ipynb #d6618bbd
 from __future__ import annotations
-import contextlib, errno, fcntl, json, os, re, shutil, signal, socket, tempfile, time
+import argparse, contextlib, dataclasses, errno, fcntl, json, os, re, shutil, signal, socket, sys, tempfile, time, warnings
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 
 from fastcore.basics import patch_to
 
 # %% auto #0
-__all__ = ['RUNTIME_FIELDS', 'OUTPUTS', 'NAME', 'DiskFullError', 'atomic_write', 'default_root', 'identity', 'config_diff',
-           'check_name', 'cell_name', 'run_name', 'os_error', 'CorruptResultsError', 'RunStore', 'read_results',
-           'is_finished', 'RunLockedError', 'die_with_parent']
+__all__ = ['OUTPUTS', 'NAME', 'DiskFullError', 'atomic_write', 'default_root', 'setting', 'runtime_fields', 'identity',
+           'config_diff', 'check_name', 'cell_name', 'run_name', 'os_error', 'CorruptResultsError', 'RunStore',
+           'read_results', 'is_finished', 'RunLockedError', 'die_with_parent', 'flags_of', 'flag_of', 'key_value',
+           'add_options', 'given', 'AutodoError', 'command_errors']
 
 # %% ../nbs/00_core.ipynb #a4aabde0
 class DiskFullError(OSError):
@@ -45,18 +46,32 @@ def default_root() -> str:
     return './local_data'
 
 # %% ../nbs/00_core.ipynb #0ad8f72d
-RUNTIME_FIELDS = ('device', 'amp', 'workers', 'progress', 'root', 'data')  # may change when a run resumes or moves
+def setting(default=None,  # the default value (a dict or list is copied for each instance)
+            *flags:str,  # command-line flags, the first one named in messages (default: `--field-name`)
+            runtime:bool=False,  # how a run runs, not what it is: may change when it resumes or moves (see `identity`)
+            **meta):  # anything else its users read: `low`, `positive`, `choices`, `parse`, `cell`, `table`, `cli`...
+    "A dataclass field that carries what the package needs to know about it in its metadata"
+    kw = dict(default_factory=lambda: type(default)(default)) if isinstance(default, (dict, list)) else dict(default=default)
+    return dataclasses.field(**kw, metadata=dict(meta, flags=flags, runtime=runtime))
+
+def runtime_fields(cls) -> tuple:
+    "Fields of dataclass `cls` (or an instance) marked `runtime`"
+    return tuple(f.name for f in dataclasses.fields(cls) if f.metadata.get('runtime'))
 
 def _as_dict(cfg) -> dict: return asdict(cfg) if is_dataclass(cfg) else dict(cfg)
 
-def identity(cfg) -> dict:
-    "The settings of `cfg` (a `Config` or its dictionary) that make a run what it is, as JSON would store them"
-    return json.loads(json.dumps({k: v for k, v in _as_dict(cfg).items() if k not in RUNTIME_FIELDS}))
+def identity(cfg,  # a config dataclass, or its dictionary
+             like=None) -> dict:  # the config dataclass whose `runtime` fields to leave out (default: `cfg`'s own)
+    "The settings of `cfg` that make a run what it is, as JSON would store them"
+    like = cfg if like is None else like
+    runtime = runtime_fields(like) if is_dataclass(like) else ()
+    return json.loads(json.dumps({k: v for k, v in _as_dict(cfg).items() if k not in runtime}))
 
 def config_diff(mine, theirs, defaults=None) -> dict:
-    "`{field: (theirs, mine)}` for each identity field that differs (`defaults` fills fields `theirs` lacks)"
-    a, b = identity(mine), identity({**(_as_dict(defaults) if defaults is not None else {}), **_as_dict(theirs)})
+    "`{field: (theirs, mine)}` for each identity field of `mine` that differs (`defaults` fills fields `theirs` lacks)"
+    a, b = identity(mine), identity({**(_as_dict(defaults) if defaults is not None else {}), **_as_dict(theirs)}, like=mine)
     return {k: (b.get(k), v) for k, v in a.items() if b.get(k) != v}
+
 
 # %% ../nbs/00_core.ipynb #b08c434a
 OUTPUTS = {'ckpt': '.ckpt', 'metrics': '.jsonl', 'results': '.json', 'notebook': '.ipynb', 'curves': '_curves.png',
@@ -189,3 +204,73 @@ def die_with_parent(sig:int=signal.SIGTERM):
     import ctypes, ctypes.util
     try: ctypes.CDLL(ctypes.util.find_library('c'), use_errno=True).prctl(1, sig)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError, TypeError): pass
+
+# %% ../nbs/00_core.ipynb #598de6ad
+def flags_of(f:dataclasses.Field) -> tuple:
+    "The command-line flags of field `f`: those of its `setting`, else `--field-name`"
+    return tuple(f.metadata.get('flags') or ()) or ('--' + f.name.replace('_', '-'),)
+
+def flag_of(cls, name:str) -> str:
+    "The flag that messages name for field `name` of dataclass `cls`"
+    return flags_of(next(f for f in dataclasses.fields(cls) if f.name == name))[0]
+
+def key_value(s:str) -> tuple:
+    "`KEY=VALUE` as a pair, for flags that collect options such as sbatch's"
+    k, sep, v = s.partition('=')
+    if not sep or not k: raise argparse.ArgumentTypeError(f"{s!r}: write KEY=VALUE, such as account=lab")
+    return k, v
+
+def _base_type(f:dataclasses.Field) -> str:
+    "The annotation of `f` as a name, before any `|`: 'int' for `int|None`"
+    t = f.type if isinstance(f.type, str) else getattr(f.type, '__name__', None) or str(f.type)
+    return t.split('|')[0].strip()
+
+def _default(f:dataclasses.Field):
+    return f.default_factory() if f.default is dataclasses.MISSING else f.default
+
+# %% ../nbs/00_core.ipynb #19dd710b
+_TYPES = {'int': int, 'float': float, 'str': str, 'list': str, 'dict': key_value}
+
+def add_options(p,  # an `argparse` parser or argument group
+                cls,  # a dataclass whose fields become flags
+                skip=(),  # fields left out
+                preset=(),  # fields whose default comes from a preset: their help says so
+                only=None,  # only these fields
+                defaults=None):  # other defaults than the fields', for this command
+    "A flag for every field of `cls` but `skip` (and those with `cli=False`), from the field's annotation, comment and `setting`"
+    from fastcore.docments import docments
+    docs, defaults = docments(cls), defaults or {}
+    for f in dataclasses.fields(cls):
+        if f.name in skip or (only is not None and f.name not in only) or not f.metadata.get('cli', True): continue
+        base, choices, m = _base_type(f), f.metadata.get('choices'), f.metadata
+        kind = (dict(action=m['action']) if 'action' in m else dict(action=argparse.BooleanOptionalAction) if base == 'bool' else
+                dict(type=m.get('parse', _TYPES[base]), nargs='*' if base in ('list', 'dict') else None,
+                     choices=list(choices()) if callable(choices) else choices, metavar=m.get('metavar', 'KEY=VALUE' if base == 'dict' else None)))
+        doc = (docs[f.name] or f.name.replace('_', ' ')).replace('%', '%%')
+        if f.name in preset: doc += " (default: the preset's)"
+        elif 'default' not in doc: doc += f' (default: {defaults.get(f.name, _default(f))})'
+        p.add_argument(*flags_of(f), dest=f.name, help=doc, default=defaults.get(f.name), **kind)
+
+def given(args, cls) -> dict:
+    "The fields of `cls` given on the command line (`args` from `parse_args`), `KEY=VALUE` lists as dicts"
+    out = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if getattr(args, f.name, None) is not None}
+    return {k: dict(v) if _base_type(f) == 'dict' else v for f in dataclasses.fields(cls) for k, v in out.items() if k == f.name}
+
+# %% ../nbs/00_core.ipynb #11106b9c
+class AutodoError(Exception):
+    "A mistake in what a user asked for, or in their files, that a command line reports in one line"
+
+def _exit(prog:str, msg:str, code:int):
+    print(f'{prog}: {msg}', file=sys.stderr)
+    sys.exit(code)
+
+@contextlib.contextmanager
+def command_errors(prog:str,  # the command, which starts every line it prints
+                   again:str='run the same command again'):  # what to do after Ctrl-C
+    "The one error exit of the command lines: mistakes as `prog: error: ...` (exit 2), Ctrl-C as exit 130, warnings as one line"
+    with warnings.catch_warnings():
+        warnings.showwarning = lambda message, *args, **kw: print(f'{prog}: warning: {message}', file=sys.stderr)
+        try: yield
+        except KeyboardInterrupt: _exit(prog, f'error: interrupted; {again}', 130)
+        except (AutodoError, ValueError, FileNotFoundError) as e: _exit(prog, f'error: {e}', 2)
+        except OSError as e: _exit(prog, f'error: {os_error(e)}', 2)

@@ -5,7 +5,7 @@ import json, os, signal, subprocess, sys, time
 from pathlib import Path
 import torch, torch.distributed as dist, torch.multiprocessing as mp
 from autodo.core import RunStore
-from autodo.hypergrad import hyper_step
+from autodo.method import hyper_step
 from autodo.hypermodels import AugmentModel, LossModel, SparseRMSprop
 
 BIN = Path(sys.executable).parent

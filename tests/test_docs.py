@@ -52,7 +52,7 @@ def test_index_page_shows_the_figures(site, browser):
     assert 'Quick start' in browser.find_element('tag name', 'body').text
 
 def test_hypergrad_page_shows_signature_docstring_equations_and_figure(site, browser):
-    browser.get(site + '/04_hypergrad.html')
+    browser.get(site + '/05_hypergrad.html')
     text = browser.find_element('tag name', 'body').text
     assert 'Implicit hypergradients' in text
     assert 'def hypergrad(' in text and 'train_loss:torch.Tensor' in text.replace(' ', '').replace(':torch', ':torch')
@@ -73,7 +73,7 @@ def test_home_page_shows_the_table_once_and_the_navigation_follows_the_paper(sit
     assert nav.index('The method') > 0, 'the home page first'
 
 def test_learned_augmentation_page_shows_warped_images(site, browser):
-    browser.get(site + '/04a_method.html')
+    browser.get(site + '/08_method.html')
     text = browser.find_element('tag name', 'body').text
     assert 'What the augmentation learned, on images' in text and 'Gumbel' in text
     assert len([s for s in wait_for(browser, LOADED_IMAGES) if s.startswith('data:image/png')]) >= 2, 'the weights and the warped images'

@@ -11,7 +11,7 @@ How the cases were chosen (`matrix.py` makes them):
   IR and NR are one factor, so the full product of method x IR x NR (clean and noisy, balanced and imbalanced) is among them.
   The pairs of (notebook or `autodo-table`) x method are left to the default table below, which runs every method through both.
   The SVHN preset's network, WRN-28-10, is swapped for the small CNN there: one step of it on 16 images takes 12 s on one CPU
-  thread; `05_models` checks the network, and `tests/benchmarks/cuda_check.py` trains it on a GPU;
+  thread; `04_models` checks the network, and `tests/benchmarks/cuda_check.py` trains it on a GPU;
 - the default `autodo-table --dataset Digits` list (8 methods x 2 columns, one run each), then `autodo-results` and
   `autodo-density` over what it made;
 - a wheel installed, not editable, in a fresh virtual environment, running `autodo-train`, `autodo-table`, `autodo-results` and

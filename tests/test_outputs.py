@@ -4,7 +4,7 @@ from clirun import run_cli
 from readme import ROOT
 
 NBS = ROOT / 'nbs'
-WITH_FIGURES = ['01_bias', '02_policies', '04_hypergrad', '04a_method', '06_train', '07_results', '08_density']
+WITH_FIGURES = ['02_bias', '03_policies', '05_hypergrad', '08_method', '10_train', '11_results', '12_density']
 
 def _nb(name): return json.loads((NBS / f'{name}.ipynb').read_text())
 def _outputs(nb): return [o for c in nb['cells'] if c['cell_type'] == 'code' for o in c['outputs']]
@@ -35,9 +35,9 @@ def test_experiment_notebooks_show_a_real_labelled_cpu_run():
 def test_save_run_needs_a_papermill_output(tmp_path):
     r = run_cli('autodo-docs', '--save-run', tmp_path / 'missing.ipynb')
     assert r.returncode == 2 and 'missing.ipynb: no such file' in r.stderr, r.stderr
-    r = run_cli('autodo-docs', '--save-run', NBS / '01_bias.ipynb')
+    r = run_cli('autodo-docs', '--save-run', NBS / '02_bias.ipynb')
     assert r.returncode == 2 and 'not executed by papermill' in r.stderr, r.stderr
 
 def test_save_outputs_of_an_unknown_notebook_names_the_choices():
-    r = run_cli('autodo-docs', '--save-outputs', '04a_methods')
-    assert r.returncode == 2 and "no library notebook named ['04a_methods']: use one of" in r.stderr and "'04a_method'" in r.stderr, r.stderr
+    r = run_cli('autodo-docs', '--save-outputs', '08_methods')
+    assert r.returncode == 2 and "no library notebook named ['08_methods']: use one of" in r.stderr and "'08_method'" in r.stderr, r.stderr

@@ -6,7 +6,7 @@ lambda^{A,W,S} (SEP augmentation, loss weights, soft labels), C classes, Neumann
 import argparse, statistics, time
 import torch, torch.nn as nn
 from autodo.hypermodels import AugmentModel, LossModel, SparseRMSprop, hyper_bytes_per_point
-from autodo.hypergrad import hyper_step
+from autodo.method import hyper_step
 
 class Net(nn.Module):
     def __init__(self, classes):
