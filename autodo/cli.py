@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse, json
 from dataclasses import dataclass
 
-from .core import add_options, command_errors, default_root, given, setting
+from .core import CommandParser, add_options, command_errors, default_root, given, setting
 from .config import AUGMENTS, CPU, HYPER_OPTS, LOSSES, METHODS, PAPER, PROTOCOLS, Config, ConfigError, make_config, method_for
 
 # %% auto #0
@@ -29,7 +29,7 @@ class OriginalSwitches:
 
 def train_parser() -> argparse.ArgumentParser:
     "The `autodo-train` argument parser: every `Config` setting, and the original's switches"
-    p = argparse.ArgumentParser(prog='autodo-train', description='Train one AutoDO table cell (dataset, IR, NR, method, run); '
+    p = CommandParser(prog='autodo-train', description='Train one AutoDO table cell (dataset, IR, NR, method, run); '
                                 'a run that was interrupted resumes from its last checkpoint.')
     add_options(p, Config, preset=PRESET_FIELDS)
     add_options(p.add_argument_group("the original implementation's switches"), OriginalSwitches)
@@ -90,7 +90,7 @@ class TableOptions:
 def table_parser() -> argparse.ArgumentParser:
     "The `autodo-table` argument parser: the table, each launcher's options, and every setting a table passes to its cells"
     from autodo.config import TABLE_SETS
-    p = argparse.ArgumentParser(prog='autodo-table', description='Run every (method, IR-NR column, run) cell of a table with '
+    p = CommandParser(prog='autodo-table', description='Run every (method, IR-NR column, run) cell of a table with '
                                 "papermill, skipping finished cells; then print the table beside the paper's.")
     add_options(p, Config, only=('dataset', 'root', 'scale'))
     add_options(p, TableOptions)
@@ -130,7 +130,7 @@ class ResultsOptions:
 
 def results_cli(argv=None):
     "Console script `autodo-results`: finished runs (mean ± std test error over runs) in the paper's layout, beside its numbers"
-    p = argparse.ArgumentParser(prog='autodo-results', description=results_cli.__doc__.split(': ', 1)[1])
+    p = CommandParser(prog='autodo-results', description=results_cli.__doc__.split(': ', 1)[1])
     add_options(p, Config, only=('dataset', 'root'))
     add_options(p, ResultsOptions)
     args = p.parse_args(argv)
@@ -156,7 +156,7 @@ class DensityOptions:
 
 def density_cli(argv=None):
     "Console script `autodo-density`: t-SNE, confusion matrices and learned hyperparameters of finished baseline, FAA (or RAA) and AutoDO runs"
-    p = argparse.ArgumentParser(prog='autodo-density', description=density_cli.__doc__.split(': ', 1)[1])
+    p = CommandParser(prog='autodo-density', description=density_cli.__doc__.split(': ', 1)[1])
     add_options(p, Config, only=('dataset', 'ir', 'nr', 'sr', 'run', 'root'), defaults=dict(ir=10, nr=0.1))
     add_options(p, DensityOptions)
     args = p.parse_args(argv)
@@ -181,7 +181,7 @@ class DocsOptions:
 
 def docs_cli(argv=None):
     "Console script `autodo-docs`: build the documentation site into `_docs/` offline, or save and check the notebooks' outputs"
-    p = argparse.ArgumentParser(prog='autodo-docs', description='Build the docs site (every notebook a page) into _docs/ without '
+    p = CommandParser(prog='autodo-docs', description='Build the docs site (every notebook a page) into _docs/ without '
                                 'Quarto: execute, process with nbdev, render with mkdocs-material. Or save the outputs that teach into '
                                 'the notebooks, check them, or save a papermill run into its notebook.')
     add_options(p, DocsOptions)

@@ -13,8 +13,8 @@ from fastcore.basics import patch_to
 # %% auto #0
 __all__ = ['OUTPUTS', 'NAME', 'DiskFullError', 'atomic_write', 'default_root', 'setting', 'runtime_fields', 'identity',
            'config_diff', 'check_name', 'cell_name', 'run_name', 'os_error', 'CorruptResultsError', 'RunStore',
-           'read_results', 'is_finished', 'RunLockedError', 'die_with_parent', 'flags_of', 'flag_of', 'key_value',
-           'add_options', 'given', 'AutodoError', 'command_errors']
+           'read_results', 'is_finished', 'RunLockedError', 'die_with_parent', 'AutodoError', 'CommandParser',
+           'flags_of', 'flag_of', 'key_value', 'add_options', 'given', 'command_errors']
 
 # %% ../nbs/00_core.ipynb #a4aabde0
 class DiskFullError(OSError):
@@ -206,6 +206,13 @@ def die_with_parent(sig:int=signal.SIGTERM):
     except (OSError, AttributeError, TypeError): pass
 
 # %% ../nbs/00_core.ipynb #598de6ad
+class AutodoError(Exception):
+    "A mistake in what a user asked for, or in their files, that a command line reports in one line"
+
+class CommandParser(argparse.ArgumentParser):
+    "An argument parser whose errors are one line, like every other error of a command"
+    def error(self, message:str): self.exit(2, f'{self.prog}: error: {message} (see {self.prog} --help)\n')
+
 def flags_of(f:dataclasses.Field) -> tuple:
     "The command-line flags of field `f`: those of its `setting`, else `--field-name`"
     return tuple(f.metadata.get('flags') or ()) or ('--' + f.name.replace('_', '-'),)
@@ -231,6 +238,14 @@ def _default(f:dataclasses.Field):
 # %% ../nbs/00_core.ipynb #19dd710b
 _TYPES = {'int': int, 'float': float, 'str': str, 'list': str, 'dict': key_value}
 
+def _flag_parser(parse):
+    "`parse`, whose `AutodoError` (a user's mistake, in words) argparse reports as it is"
+    def parse_flag(s:str):
+        try: return parse(s)
+        except AutodoError as e: raise argparse.ArgumentTypeError(str(e)) from None
+    parse_flag.__name__ = getattr(parse, '__name__', 'value')
+    return parse_flag
+
 def add_options(p,  # an `argparse` parser or argument group
                 cls,  # a dataclass whose fields become flags
                 skip=(),  # fields left out
@@ -244,7 +259,7 @@ def add_options(p,  # an `argparse` parser or argument group
         if f.name in skip or (only is not None and f.name not in only) or not f.metadata.get('cli', True): continue
         base, choices, m = _base_type(f), f.metadata.get('choices'), f.metadata
         kind = (dict(action=m['action']) if 'action' in m else dict(action=argparse.BooleanOptionalAction) if base == 'bool' else
-                dict(type=m.get('parse', _TYPES[base]), nargs='*' if base in ('list', 'dict') else None,
+                dict(type=_flag_parser(m['parse']) if 'parse' in m else _TYPES[base], nargs='*' if base in ('list', 'dict') else None,
                      choices=list(choices()) if callable(choices) else choices, metavar=m.get('metavar', 'KEY=VALUE' if base == 'dict' else None)))
         doc = (docs[f.name] or f.name.replace('_', ' ')).replace('%', '%%')
         if f.name in preset: doc += " (default: the preset's)"
@@ -257,9 +272,6 @@ def given(args, cls) -> dict:
     return {k: dict(v) if _base_type(f) == 'dict' else v for f in dataclasses.fields(cls) for k, v in out.items() if k == f.name}
 
 # %% ../nbs/00_core.ipynb #11106b9c
-class AutodoError(Exception):
-    "A mistake in what a user asked for, or in their files, that a command line reports in one line"
-
 def _exit(prog:str, msg:str, code:int):
     print(f'{prog}: {msg}', file=sys.stderr)
     sys.exit(code)

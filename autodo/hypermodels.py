@@ -18,9 +18,9 @@ from .config import LOSSES
 from kornia.geometry.transform import get_affine_matrix2d, warp_affine
 
 # %% auto #0
-__all__ = ['AFFINE_PARAMS', 'AFFINE_RANGES', 'K', 'LOSS_MODES', 'LOSS_TERMS', 'DIAGNOSTICS', 'Rows', 'PerPoint', 'SparseRMSprop',
-           'logit', 'affine_values', 'affine_matrix', 'AugmentModel', 'soft_label_init', 'point_weights', 'kl_soft',
-           'LossTerm', 'loss_term', 'LossWeights', 'SoftLabels', 'LossModel', 'hyper_bytes_per_point', 'learned_frame',
+__all__ = ['AFFINE_PARAMS', 'AFFINE_RANGES', 'K', 'LOSS_TERMS', 'DIAGNOSTICS', 'Rows', 'PerPoint', 'SparseRMSprop', 'logit',
+           'affine_values', 'affine_matrix', 'AugmentModel', 'soft_label_init', 'point_weights', 'kl_soft', 'LossTerm',
+           'loss_term', 'LossWeights', 'SoftLabels', 'LossModel', 'hyper_bytes_per_point', 'learned_frame',
            'within_label_auroc', 'learned_stats']
 
 # %% ../nbs/07_hypermodels.ipynb #04b63b5b
@@ -138,8 +138,6 @@ class AugmentModel(nn.Module):
         return out if u == 1 else F.interpolate(out, size=(H, W), mode='bilinear', align_corners=False, antialias=True)
 
 # %% ../nbs/07_hypermodels.ipynb #4578b967
-LOSS_MODES = tuple(LOSSES)  # the switch values of `autodo.config.LOSSES`
-
 def soft_label_init(targets:torch.Tensor, num_classes:int, eps:float=0.05) -> torch.Tensor:
     "Soft-label logits that equal label smoothing with `eps`: `ln(1 - C + C/eps) * (onehot - 0.5)`"
     scale = math.log(1 - num_classes + num_classes / eps)
@@ -206,7 +204,7 @@ class LossModel(nn.Module):
                  symmetric:bool=False,  # symmetric KL (the paper uses it when IR != 1 or NR != 0)
                  eps:float=0.05):  # label smoothing of the soft labels' start
         super().__init__()
-        if mode not in LOSS_MODES: raise ValueError(f"mode={mode!r} is unknown; use one of {', '.join(LOSS_MODES)}")
+        if mode not in LOSSES: raise ValueError(f"mode={mode!r} is unknown; use one of {', '.join(LOSSES)}")
         self.mode, self.num_classes, self.symmetric, self.eps = mode, num_classes, symmetric, eps
         self.terms = nn.ModuleDict({t: LOSS_TERMS[t](n, num_classes, targets=targets, symmetric=symmetric, eps=eps, mode=mode)
                                     for t in LOSSES[mode]})

@@ -1,0 +1,56 @@
+"Each registry is the one place to extend: a solver, a launcher or a loss hyperparameter added to it reaches every command and run."
+import argparse, dataclasses
+import pytest, torch
+import torch.nn.functional as F
+from autodo import cli, config, hypergrad, hypermodels, table
+from autodo.core import given, setting
+
+def test_a_new_solver_is_one_entry(monkeypatch):
+    half = lambda train_grads, params, v, iters, alpha, reduce=None: [0.5 * t for t in v]
+    monkeypatch.setitem(hypergrad.SOLVERS, 'half', half)
+    assert '--solver {neumann,cg,identity,half}' in cli.train_parser().format_help()
+    assert config.make_config('Digits', 'autodo_aw', solver='half', epochs=3, hyper_start=0).solver == 'half'
+    w = torch.ones(3, requires_grad=True); theta = torch.ones(3, requires_grad=True)
+    (g,) = hypergrad.hypergrad(((theta - w) ** 2).sum(), (theta ** 2).sum(), [theta], [w], solver='half')
+    assert torch.allclose(g, torch.full((3,), 2.))  # -(d2Lt/dw dtheta) p = -(-2) * (0.5 * 2 theta)
+    with pytest.raises(config.ConfigError, match='neumann, cg, identity, half'): config.make_config('Digits', solver='lbfgs')
+
+@dataclasses.dataclass
+class CountingLauncher(table.Launcher):
+    "Counts the cells it is given and runs none"
+    note:str = setting('')  # a note for the log
+    def run(self, todo, store, log=print):
+        log(f'{len(todo)} cells {self.note}')
+        return todo
+
+def test_a_new_launcher_is_one_entry(monkeypatch, tmp_path):
+    monkeypatch.setitem(table.LAUNCHERS, 'count', CountingLauncher)
+    p = cli.table_parser()
+    assert '--launcher count: Counts the cells it is given and runs none' in p.format_help()
+    args = p.parse_args(['--launcher', 'count', '--note', 'hello'])
+    launcher = cli.launcher_from_args(args)
+    assert isinstance(launcher, CountingLauncher) and launcher.note == 'hello'
+    logged = []
+    with pytest.raises(table.TableError, match='2 cells failed'):
+        table.run_table('Digits', ['baseline'], [(10, 0.1)], 2, str(tmp_path), launcher=launcher, log=logged.append, epochs=2)
+    assert '2 cells hello' in logged
+
+@hypermodels.loss_term('temperature')
+class Temperatures(hypermodels.LossTerm):
+    "A temperature per point that divides its logits, starting at 1"
+    def __init__(self, n, num_classes, **kwargs):
+        super().__init__()
+        self.params = hypermodels.PerPoint(torch.zeros(1), n)
+    def per_sample(self, logits, targets, value): return F.cross_entropy(logits / hypermodels.point_weights(value), targets, reduction='none')
+
+def test_a_new_loss_hyperparameter_is_three_entries(monkeypatch, tmp_path):
+    "The term above (registered), a `--los-model` that switches it on, and a table row: then it trains, learns and is saved"
+    monkeypatch.setitem(config.LOSSES, 'TEMP', ('temperature',))
+    monkeypatch.setitem(config.METHODS, 'autodo_at', config.Method('SEP', 'TEMP', 'HES'))
+    assert 'TEMP' in cli.train_parser().format_help() and 'autodo_at' in cli.train_parser().format_help()
+    from autodo.train import Run, train
+    run = train('Digits', 'autodo_at', ir=10, nr=0.1, epochs=3, hyper_start=0, root=str(tmp_path), progress=False)
+    fresh = Run(run.cfg); fresh.setup_data(); fresh.setup_model()
+    assert [t.table.shape[1] for t in run.ado.tables] == [14, 1]
+    assert (run.ado.tables[1].table != fresh.ado.tables[1].table).any(), 'the temperatures learned'
+    assert run.results['hyper_steps'] > 0 and run.results['hyper_steps_skipped'] == 0
