@@ -81,7 +81,7 @@ def _launchers():
 class TableOptions:
     "What `autodo-table` runs: rows, columns and runs, the table's protocol and where its cells run"
     methods:list = setting(None, choices=METHODS)  # table rows (default: all eight)
-    columns:list = setting(None, parse=table_column)  # IR,NR settings (default: 10,0.0 10,0.1)
+    columns:list = setting(None, parse=table_column, metavar='IR,NR')  # IR,NR settings (default: 10,0.0 10,0.1)
     runs:int = setting(3, low=1)  # runs per cell
     protocol:str = setting('best', choices=PROTOCOLS)  # table protocol: best (the paper's), final, or valid
     launcher:str = setting('local', choices=_launchers)  # where cells run: local (this machine) or slurm (a job per cell)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from .core import AutodoError, check_name, default_root, flag_of, run_name, setting
+from .core import AutodoError, check_name, default_root, field_type, flag_of, run_name, setting
 from .hypergrad import SOLVERS
 
 # %% auto #0
@@ -189,8 +189,6 @@ def symmetric_soft_loss(cfg:Config, info=None) -> bool:
 # %% ../nbs/06_config.ipynb #be0976dc
 def _bad(name:str, value, need:str) -> ConfigError: return ConfigError(f"{name}={value!r} ({flag_of(Config, name)}) {need}")
 
-def _base_type(f) -> str: return str(f.type).split('|')[0].strip()
-
 def check_field(cfg:Config, f:dataclasses.Field):
     "Raise a `ConfigError` if field `f` of `cfg` is outside the range or choices of its `setting`"
     v, m = getattr(cfg, f.name), f.metadata
@@ -198,7 +196,7 @@ def check_field(cfg:Config, f:dataclasses.Field):
     choices = m.get('choices')
     if choices is not None and v not in choices: raise _bad(f.name, v, f"is unknown; use one of {', '.join(choices)}")
     if m.get('low') is None and not m.get('positive'): return
-    if _base_type(f) == 'int':
+    if field_type(f) == 'int':
         if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < m['low']: raise _bad(f.name, v, f"must be an integer >= {m['low']}")
     elif isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or v < 0 or (m.get('positive') and v == 0):
         raise _bad(f.name, v, f"must be a finite number {'> 0' if m.get('positive') else '>= 0'}")

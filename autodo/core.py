@@ -14,7 +14,7 @@ from fastcore.basics import patch_to
 __all__ = ['OUTPUTS', 'NAME', 'DiskFullError', 'atomic_write', 'default_root', 'setting', 'runtime_fields', 'identity',
            'config_diff', 'check_name', 'cell_name', 'run_name', 'os_error', 'CorruptResultsError', 'RunStore',
            'read_results', 'is_finished', 'RunLockedError', 'die_with_parent', 'AutodoError', 'CommandParser',
-           'flags_of', 'flag_of', 'key_value', 'add_options', 'given', 'command_errors']
+           'flags_of', 'flag_of', 'key_value', 'field_type', 'add_options', 'given', 'command_errors']
 
 # %% ../nbs/00_core.ipynb #a4aabde0
 class DiskFullError(OSError):
@@ -227,8 +227,8 @@ def key_value(s:str) -> tuple:
     if not sep or not k: raise argparse.ArgumentTypeError(f"{s!r}: write KEY=VALUE, such as account=lab")
     return k, v
 
-def _base_type(f:dataclasses.Field) -> str:
-    "The annotation of `f` as a name, before any `|`: 'int' for `int|None`"
+def field_type(f:dataclasses.Field) -> str:
+    "The type of field `f` as a name, before any `|`: 'int' for `int|None`"
     t = f.type if isinstance(f.type, str) else getattr(f.type, '__name__', None) or str(f.type)
     return t.split('|')[0].strip()
 
@@ -257,7 +257,7 @@ def add_options(p,  # an `argparse` parser or argument group
     docs, defaults = docments(cls), defaults or {}
     for f in dataclasses.fields(cls):
         if f.name in skip or (only is not None and f.name not in only) or not f.metadata.get('cli', True): continue
-        base, choices, m = _base_type(f), f.metadata.get('choices'), f.metadata
+        base, choices, m = field_type(f), f.metadata.get('choices'), f.metadata
         kind = (dict(action=m['action']) if 'action' in m else dict(action=argparse.BooleanOptionalAction) if base == 'bool' else
                 dict(type=_flag_parser(m['parse']) if 'parse' in m else _TYPES[base], nargs='*' if base in ('list', 'dict') else None,
                      choices=list(choices()) if callable(choices) else choices, metavar=m.get('metavar', 'KEY=VALUE' if base == 'dict' else None)))
@@ -269,7 +269,7 @@ def add_options(p,  # an `argparse` parser or argument group
 def given(args, cls) -> dict:
     "The fields of `cls` given on the command line (`args` from `parse_args`), `KEY=VALUE` lists as dicts"
     out = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if getattr(args, f.name, None) is not None}
-    return {k: dict(v) if _base_type(f) == 'dict' else v for f in dataclasses.fields(cls) for k, v in out.items() if k == f.name}
+    return {k: dict(v) if field_type(f) == 'dict' else v for f in dataclasses.fields(cls) for k, v in out.items() if k == f.name}
 
 # %% ../nbs/00_core.ipynb #11106b9c
 def _exit(prog:str, msg:str, code:int):

@@ -18,8 +18,7 @@ from fastcore.basics import patch
 from torch.utils.data import Dataset
 
 from .core import atomic_write, die_with_parent, RunStore, RunLockedError, config_diff
-from .config import (METHODS, PAPER, CPU, SOFT_LOSSES, Config, ConfigError, check_settings, make_config, method_switches,
-                           method_for, run_policy, symmetric_soft_loss)
+from .config import METHODS, Config, ConfigError, make_config, run_policy, symmetric_soft_loss  # the first four also for `from autodo.train import ...`
 from .data import load_dataset, own_dataset, IndexedDataset
 from .bias import load_or_make_split, stratified_valid
 from .policies import dataset_transforms

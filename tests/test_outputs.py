@@ -4,7 +4,7 @@ from clirun import run_cli
 from readme import ROOT
 
 NBS = ROOT / 'nbs'
-WITH_FIGURES = ['02_bias', '03_policies', '05_hypergrad', '08_method', '10_train', '11_results', '12_density']
+WITH_FIGURES = ['02_bias', '03_policies', '05_hypergrad', '08_method', '09_plots', '10_train', '11_results', '12_density']
 
 def _nb(name): return json.loads((NBS / f'{name}.ipynb').read_text())
 def _outputs(nb): return [o for c in nb['cells'] if c['cell_type'] == 'code' for o in c['outputs']]
