@@ -6,9 +6,10 @@
 from __future__ import annotations
 import argparse, json
 from dataclasses import dataclass
+from pathlib import Path
 
-from .core import CommandParser, add_options, command_errors, default_root, given, setting
-from .config import AUGMENTS, CPU, HYPER_OPTS, LOSSES, METHODS, PAPER, PROTOCOLS, Config, ConfigError, make_config, method_for
+from .core import CommandParser, add_options, command_errors, default_root, given, project_root, setting
+from .config import AUGMENTS, CPU, HYPER_OPTS, LOSSES, METHODS, PAPER, PROTOCOLS, Config, ConfigError, MethodNames, make_config, method_for, method_switches
 
 # %% auto #0
 __all__ = ['PRESET_FIELDS', 'OriginalSwitches', 'train_parser', 'config_from_args', 'train_cli', 'table_column', 'TableOptions',
@@ -42,13 +43,13 @@ def config_from_args(args:argparse.Namespace) -> Config:
     switches = tuple(sw.get(k) for k in ('aug_model', 'los_model', 'hyper_opt'))
     method = kw.pop('method', None)
     if method:
-        clash = {k: v for k, v, m in zip(('--aug-model', '--los-model', '--hyper-opt'), switches, METHODS[method]) if v is not None and v != m}
-        if clash: raise ConfigError(f"--method {method} means {'/'.join(METHODS[method])}, which clashes with "
+        clash = {k: v for k, v, m in zip(('--aug-model', '--los-model', '--hyper-opt'), switches, method_switches(method)) if v is not None and v != m}
+        if clash: raise ConfigError(f"--method {method} means {'/'.join(method_switches(method))}, which clashes with "
                                     + ', '.join(f'{k} {v}' for k, v in clash.items()))
     else: method = method_for(*(s or 'NONE' for s in switches))
-    if sw.get('no_cuda') or 'gpu' in sw:
-        if 'device' in kw: raise ConfigError("--device clashes with --gpu and --no-cuda: give one of them")
-        kw['device'] = 'cpu' if sw.get('no_cuda') else f"cuda:{sw['gpu']}"
+    given_device = [f for f, on in [('--device', 'device' in kw), ('--gpu', 'gpu' in sw), ('--no-cuda', sw.get('no_cuda'))] if on]
+    if len(given_device) > 1: raise ConfigError(f"{' and '.join(given_device)} both choose the device: give one of them")
+    if given_device and given_device[0] != '--device': kw['device'] = 'cpu' if sw.get('no_cuda') else f"cuda:{sw['gpu']}"
     return make_config(kw.pop('dataset', 'Digits'), method, kw.pop('scale', 'cpu'), **kw)
 
 # %% ../nbs/14_cli.ipynb #886816cb
@@ -80,7 +81,7 @@ def _launchers():
 @dataclass
 class TableOptions:
     "What `autodo-table` runs: rows, columns and runs, the table's protocol and where its cells run"
-    methods:list = setting(None, choices=METHODS)  # table rows (default: all eight)
+    methods:list = setting(None, choices=MethodNames())  # table rows: methods, or switches like sep_soft_hes (default: all eight)
     columns:list = setting(None, parse=table_column, metavar='IR,NR')  # IR,NR settings (default: 10,0.0 10,0.1)
     runs:int = setting(3, low=1)  # runs per cell
     protocol:str = setting('best', choices=PROTOCOLS)  # table protocol: best (the paper's), final, or valid
@@ -139,10 +140,12 @@ def results_cli(argv=None):
         from autodo.results import collect_results, render_table, summarize, table_layout
         kw, o = given(args, Config), ResultsOptions(**given(args, ResultsOptions))
         root, dataset = kw.get('root') or default_root(), dataset_name(kw.get('dataset', 'Digits'))
+        if Path(root).is_file(): raise ConfigError(f"--data {root} is a file; give the results folder")
         df = collect_results(root, dataset=dataset)
         if o.ir: df = df[df.ir.isin(o.ir)]
         if o.nr: df = df[df.nr.isin(o.nr)]
-        if df.empty: raise ConfigError(f'no finished {dataset} runs under {root!r}')
+        asked = ''.join(f' {k.upper()}={v}' for k, v in (('ir', o.ir), ('nr', o.nr)) if v)
+        if df.empty: raise ConfigError(f'no finished {dataset} runs{asked} under {root!r}')
         title = f"{dataset} test error (%), protocol {o.protocol}, {', '.join(sorted(df.scale.unique()))} scale"
         print(render_table(table_layout(summarize(df, PROTOCOLS[o.protocol]), dataset), title, o.out)['markdown'])
 
@@ -187,7 +190,7 @@ def docs_cli(argv=None):
     add_options(p, DocsOptions)
     a = DocsOptions(**given(p.parse_args(argv), DocsOptions))
     with command_errors('autodo-docs'):
-        from pathlib import Path
+        if project_root() is None: raise ConfigError("autodo-docs works on the project's notebooks: run it in a checkout of autodo (the folder with settings.ini and nbs/, or below it)")
         from autodo.docs import build_docs, check_outputs, save_outputs, save_run_outputs
         if a.save_run:
             if not Path(a.save_run).exists(): raise ConfigError(f'--save-run {a.save_run}: no such file; give the output notebook of a papermill run')

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_config.ipynb #0c9c897d
 from __future__ import annotations
-import dataclasses, math, numbers
+import dataclasses, math, numbers, re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -15,8 +15,8 @@ from .hypergrad import SOLVERS
 # %% auto #0
 __all__ = ['AUGMENTS', 'LEARNED_AUGMENTS', 'POLICY_TABLES', 'LOSSES', 'HYPER_OPTS', 'METHODS', 'PAPER', 'CPU', 'SOFT_LOSSES',
            'SCALES', 'CELL_KEYS', 'TABLE_SETS', 'PROTOCOLS', 'ConfigError', 'Method', 'check_switches',
-           'method_switches', 'method_for', 'run_number', 'Config', 'fields_where', 'run_policy', 'symmetric_soft_loss',
-           'check_field', 'check_settings', 'make_config']
+           'method_switches', 'method_for', 'MethodNames', 'run_number', 'Config', 'fields_where', 'run_policy',
+           'symmetric_soft_loss', 'check_field', 'check_settings', 'make_config']
 
 # %% ../nbs/06_config.ipynb #045e1239
 AUGMENTS = {'NONE': 'none', 'RAND': 'RandAugment', 'AUTO': "Fast AutoAugment's published policy", 'DADA': "DADA's published policy",
@@ -90,6 +90,13 @@ CPU = dict(_COMMON, model='cnn', lr=0.05, batch_size=32, hyper_batch_size=64, up
            valid_transform='train', eval_every=0)
 
 # %% ../nbs/06_config.ipynb #b8befc59
+class MethodNames:
+    "The methods a command line takes: `METHODS` (listed in its help), or switches like `sep_soft_hes`"
+    def __iter__(self): return iter(METHODS)
+    def __contains__(self, method):
+        try: return bool(method_switches(method))
+        except ConfigError: return False
+
 def run_number(run:str|int) -> int:
     "A run number from `run0` or `0`"
     s = str(run)[3:] if str(run).startswith('run') else str(run)
@@ -104,12 +111,12 @@ SCALES = ('cpu', 'paper')
 class Config:
     "Everything that defines one run; `make_config` fills it from a preset"
     dataset:str = setting('Digits', cell=True)  # a dataset of `autodo.data.DATASETS` (Digits: embedded, offline), or your own image folder DIR holding DIR/train/<class>/<image> (optionally DIR/valid/, DIR/test/), or its name under --data
-    method:str = setting('autodo_aws', choices=METHODS, cell=True, table=False)  # a table row, or switches like sep_soft_hes (default: autodo_aws; autodo-train's default is the method that its --aug-model, --los-model and --hyper-opt name, baseline without them)
+    method:str = setting('autodo_aws', choices=MethodNames(), cell=True, table=False)  # a table row, or switches like sep_soft_hes (default on the command line: the method that --aug-model, --los-model and --hyper-opt name, baseline without them)
     ir:int = setting(1, '-ir', '--imbalance-ratio', '--ir', cell=True, table=False)  # imbalance ratio IR >= 1: minority classes keep L/IR points
     sr:float = setting(1.0, '-sr', '--subsample-ratio', '--sr', cell=True)  # subsample ratio SR in (0, 1] of train points kept
     nr:float = setting(0.0, '-nr', '--noise-ratio', '--nr', cell=True, table=False)  # noise ratio NR in [0, 1) of train labels redrawn
     run:int = setting(0, '-r', '--run', parse=run_number, table=False)  # run number (or folder runN): results in {data}/{dataset}/runN, seed N
-    root:str = setting('', '--data', '--root', runtime=True)  # root of the results (and dataset files); '' means `default_root()`: local_data beside settings.ini, or $AUTODO_ROOT
+    root:str = setting('', '--data', '--root', runtime=True)  # root of the results (and dataset files) (default: $AUTODO_ROOT, else local_data beside the checkout's settings.ini, else ./local_data)
     data:str|None = setting(None, runtime=True, cli=False)  # where the dataset files are (default: root); for your own folder, the folder above it
     image_size:int|None = setting(None, low=1)  # your own image folder: resize to this size (default: the most common size)
     like:str|None = None  # your own data: the paper dataset whose presets, fixed augmentation and RandAugment settings to borrow, e.g. CIFAR10
@@ -139,7 +146,7 @@ class Config:
     overfit:bool = setting(False, cell=True)  # ablation: estimate hyperparameters on the test data
     oversplit:bool = setting(False, cell=True)  # ablation: train on all data, validation points included
     seed:int|None = setting(None, table=False)  # random seed (default: the run number)
-    device:str = setting('auto', runtime=True, table=False)  # 'auto' (CUDA if present), 'cpu', 'cuda', 'cuda:1', ...
+    device:str = setting('auto', runtime=True, table=False, pattern=r'auto|cpu|cuda(:\d+)?', form='auto, cpu, cuda or cuda:N')  # 'auto' (CUDA if present), 'cpu', 'cuda', 'cuda:1', ...
     amp:bool = setting(True, runtime=True)  # bfloat16 autocast for training and evaluation on CUDA
     workers:int = setting(0, low=0, runtime=True, table=False)  # data-loader workers for file-backed datasets such as ImageNet
     progress:bool = setting(True, runtime=True, table=False)  # progress bars
@@ -195,6 +202,7 @@ def check_field(cfg:Config, f:dataclasses.Field):
     if v is None and 'None' in str(f.type): return
     choices = m.get('choices')
     if choices is not None and v not in choices: raise _bad(f.name, v, f"is unknown; use one of {', '.join(choices)}")
+    if 'pattern' in m and not (isinstance(v, str) and re.fullmatch(m['pattern'], v)): raise _bad(f.name, v, f"must be {m['form']}")
     if m.get('low') is None and not m.get('positive'): return
     if field_type(f) == 'int':
         if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < m['low']: raise _bad(f.name, v, f"must be an integer >= {m['low']}")

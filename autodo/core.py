@@ -11,10 +11,10 @@ from pathlib import Path
 from fastcore.basics import patch_to
 
 # %% auto #0
-__all__ = ['OUTPUTS', 'NAME', 'DiskFullError', 'atomic_write', 'default_root', 'setting', 'runtime_fields', 'identity',
-           'config_diff', 'check_name', 'cell_name', 'run_name', 'os_error', 'CorruptResultsError', 'RunStore',
-           'read_results', 'is_finished', 'RunLockedError', 'die_with_parent', 'AutodoError', 'CommandParser',
-           'flags_of', 'flag_of', 'key_value', 'field_type', 'add_options', 'given', 'command_errors']
+__all__ = ['OUTPUTS', 'NAME', 'DiskFullError', 'atomic_write', 'project_root', 'default_root', 'setting', 'runtime_fields',
+           'identity', 'config_diff', 'check_name', 'cell_name', 'run_name', 'os_error', 'CorruptResultsError',
+           'RunStore', 'read_results', 'is_finished', 'RunLockedError', 'die_with_parent', 'AutodoError',
+           'CommandParser', 'flags_of', 'flag_of', 'key_value', 'field_type', 'add_options', 'given', 'command_errors']
 
 # %% ../nbs/00_core.ipynb #a4aabde0
 class DiskFullError(OSError):
@@ -37,13 +37,16 @@ def atomic_write(path, write):
         raise
 
 # %% ../nbs/00_core.ipynb #17f2040b
+def project_root() -> Path|None:
+    "The checkout of autodo at or above the working directory (the folder whose settings.ini names it), or None"
+    return next((d for d in [Path.cwd(), *Path.cwd().parents]
+                 if (d / 'settings.ini').exists() and 'lib_name = autodo' in (d / 'settings.ini').read_text()), None)
+
 def default_root() -> str:
     "`$AUTODO_ROOT`, else `local_data` beside the project's settings.ini above the working directory, else `./local_data`"
     if os.environ.get('AUTODO_ROOT'): return os.environ['AUTODO_ROOT']
-    for d in [Path.cwd(), *Path.cwd().parents]:
-        ini = d / 'settings.ini'
-        if ini.exists() and 'lib_name = autodo' in ini.read_text(): return str(d / 'local_data')
-    return './local_data'
+    project = project_root()
+    return str(project / 'local_data') if project else './local_data'
 
 # %% ../nbs/00_core.ipynb #0ad8f72d
 def setting(default=None,  # the default value (a dict or list is copied for each instance)
@@ -211,6 +214,7 @@ class AutodoError(Exception):
 
 class CommandParser(argparse.ArgumentParser):
     "An argument parser whose errors are one line, like every other error of a command"
+    def __init__(self, *args, **kwargs): super().__init__(*args, allow_abbrev=False, **kwargs)  # a typo is not a prefix
     def error(self, message:str): self.exit(2, f'{self.prog}: error: {message} (see {self.prog} --help)\n')
 
 def flags_of(f:dataclasses.Field) -> tuple:

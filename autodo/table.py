@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .core import AutodoError, RunStore, default_root, die_with_parent, setting
-from .config import METHODS, POLICY_TABLES, Config, make_config
+from .config import METHODS, POLICY_TABLES, Config, make_config, method_switches
 
 # %% auto #0
 __all__ = ['NOTEBOOK_PARAMS', 'LAUNCHERS', 'experiment_notebook', 'table_cells', 'papermill_command', 'cell_label', 'TableRunner',
@@ -36,7 +36,7 @@ def table_cells(dataset:str, methods:list, columns:list, runs:int, root:str, sca
     if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1: raise ValueError(f"runs={runs!r} (--runs) must be at least 1")
     cells = []
     for (ir, nr), method, run in itertools.product(columns, methods, range(runs)):
-        over = {k: v for k, v in overrides.items() if k != 'policy_tables_of' or METHODS[method].augment in POLICY_TABLES}
+        over = {k: v for k, v in overrides.items() if k != 'policy_tables_of' or method_switches(method).augment in POLICY_TABLES}
         own = {k: over.pop(k) for k in NOTEBOOK_PARAMS if k in over}  # the notebook's own parameters, not overrides
         cells.append(dict(params=dict(dataset=dataset, ir=ir, nr=nr, method=method, run=run, root=root, scale=scale, progress=False,
                                       **own, overrides=over),

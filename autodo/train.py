@@ -276,7 +276,7 @@ def load_checkpoint(self:Run) -> int:
     if diff:
         raise CheckpointError(f"checkpoint {str(p)!r} belongs to another configuration ("
                               + ', '.join(f'{k}: {a!r} there, {b!r} asked' for k, (a, b) in diff.items())
-                              + "); use another run number or root, or delete it")
+                              + "); give this variant its own --tag (or another run number or root), or delete it")
     try:
         self.model.load_state_dict(state['model']); self.opt.load_state_dict(state['opt'])
         self.ado.load_state_dict(state['ado'])
@@ -382,7 +382,7 @@ def warn_if_short(cfg:Config, n_train:int, num_classes:int):
     passes, steps = cfg.epochs - cfg.hyper_start - 1, n_train // cfg.hyper_batch_size or 1
     if budget < gap:
         warnings.warn(f"{cfg.name} run{cfg.run}: a hyperparameter can move at most about {budget:.2f} logits in this run "
-                      f"({passes} hyper pass{'es' if passes > 1 else ''} of {steps} steps, "
+                      f"({passes} hyper pass{'es' if passes > 1 else ''} of {steps} step{'s' if steps > 1 else ''}, "
                       f"hyper_lr={cfg.hyper_lr}), less than the {gap:.2f} between a soft label's classes: its "
                       f"hyperparameters stay near their start. Run more epochs after --hyper-start (the paper: 200 epochs, "
                       f"hyper-steps after 50)", ShortRunWarning, stacklevel=2)
