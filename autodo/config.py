@@ -4,19 +4,19 @@
 
 # %% ../nbs/06_config.ipynb #0c9c897d
 from __future__ import annotations
-import dataclasses, math, numbers, re
+import dataclasses, numbers
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from .core import AutodoError, check_name, default_root, field_type, flag_of, run_name, setting
+from .core import SettingError, check_fields, check_name, default_root, flag_of, run_name, setting
 from .hypergrad import SOLVERS
 
 # %% auto #0
 __all__ = ['AUGMENTS', 'LEARNED_AUGMENTS', 'POLICY_TABLES', 'LOSSES', 'HYPER_OPTS', 'METHODS', 'PAPER', 'CPU', 'SOFT_LOSSES',
            'SCALES', 'CELL_KEYS', 'TABLE_SETS', 'PROTOCOLS', 'ConfigError', 'Method', 'check_switches',
            'method_switches', 'method_for', 'MethodNames', 'run_number', 'Config', 'fields_where', 'run_policy',
-           'symmetric_soft_loss', 'check_field', 'check_settings', 'make_config']
+           'symmetric_soft_loss', 'check_settings', 'make_config']
 
 # %% ../nbs/06_config.ipynb #045e1239
 AUGMENTS = {'NONE': 'none', 'RAND': 'RandAugment', 'AUTO': "Fast AutoAugment's published policy", 'DADA': "DADA's published policy",
@@ -26,7 +26,7 @@ POLICY_TABLES = ('AUTO', 'DADA')  # the augmentations read from published policy
 LOSSES = {'NONE': (), 'WGHT': ('weights',), 'SOFT': ('soft',), 'BOTH': ('weights', 'soft')}  # the `autodo.hypermodels.LOSS_TERMS` each switches on
 HYPER_OPTS = {'NONE': 'no hyper-steps', 'HES': "implicit hypergradient, the paper's"}
 
-class ConfigError(AutodoError, ValueError):
+class ConfigError(SettingError):
     "An experiment configuration that cannot run"
 
 # %% ../nbs/06_config.ipynb #cc2a5d30
@@ -196,18 +196,7 @@ def symmetric_soft_loss(cfg:Config, info=None) -> bool:
 # %% ../nbs/06_config.ipynb #be0976dc
 def _bad(name:str, value, need:str) -> ConfigError: return ConfigError(f"{name}={value!r} ({flag_of(Config, name)}) {need}")
 
-def check_field(cfg:Config, f:dataclasses.Field):
-    "Raise a `ConfigError` if field `f` of `cfg` is outside the range or choices of its `setting`"
-    v, m = getattr(cfg, f.name), f.metadata
-    if v is None and 'None' in str(f.type): return
-    choices = m.get('choices')
-    if choices is not None and v not in choices: raise _bad(f.name, v, f"is unknown; use one of {', '.join(choices)}")
-    if 'pattern' in m and not (isinstance(v, str) and re.fullmatch(m['pattern'], v)): raise _bad(f.name, v, f"must be {m['form']}")
-    if m.get('low') is None and not m.get('positive'): return
-    if field_type(f) == 'int':
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < m['low']: raise _bad(f.name, v, f"must be an integer >= {m['low']}")
-    elif isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or v < 0 or (m.get('positive') and v == 0):
-        raise _bad(f.name, v, f"must be a finite number {'> 0' if m.get('positive') else '>= 0'}")
+
 
 # %% ../nbs/06_config.ipynb #0419e9f7
 def check_settings(cfg:Config):
@@ -216,8 +205,7 @@ def check_settings(cfg:Config):
     from autodo.data import DATASETS
     try: check_ratios(cfg.ir, cfg.sr, cfg.nr)
     except SplitError as e: raise ConfigError(f"{e} (-ir, -sr, -nr; a table's --columns IR,NR)") from None
-    for f in dataclasses.fields(Config):
-        if f.name != 'method': check_field(cfg, f)  # a method may be named by its switches: `method_switches` checks it
+    check_fields(cfg, ConfigError, skip=('method',))  # each field against its `setting`; `method_switches` checks the method
     v = cfg.valid_size
     if v is not None and (isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0 < v or (v >= 1 and v != int(v))):
         raise _bad('valid_size', v, "must be a count of points (an integer >= 1) or a fraction in (0, 1)")

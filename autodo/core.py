@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #d6618bbd
 from __future__ import annotations
-import argparse, contextlib, dataclasses, errno, fcntl, json, os, re, shutil, signal, socket, sys, tempfile, time, warnings
+import argparse, contextlib, dataclasses, errno, fcntl, json, math, numbers, os, re, shutil, signal, socket, sys, tempfile, time, warnings
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 
@@ -14,7 +14,8 @@ from fastcore.basics import patch_to
 __all__ = ['OUTPUTS', 'NAME', 'DiskFullError', 'atomic_write', 'project_root', 'default_root', 'setting', 'runtime_fields',
            'identity', 'config_diff', 'check_name', 'cell_name', 'run_name', 'os_error', 'CorruptResultsError',
            'RunStore', 'read_results', 'is_finished', 'RunLockedError', 'die_with_parent', 'AutodoError',
-           'CommandParser', 'flags_of', 'flag_of', 'key_value', 'field_type', 'add_options', 'given', 'command_errors']
+           'CommandParser', 'flags_of', 'flag_of', 'key_value', 'field_type', 'add_options', 'given', 'SettingError',
+           'check_field', 'check_fields', 'command_errors']
 
 # %% ../nbs/00_core.ipynb #a4aabde0
 class DiskFullError(OSError):
@@ -274,6 +275,30 @@ def given(args, cls) -> dict:
     "The fields of `cls` given on the command line (`args` from `parse_args`), `KEY=VALUE` lists as dicts"
     out = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if getattr(args, f.name, None) is not None}
     return {k: dict(v) if field_type(f) == 'dict' else v for f in dataclasses.fields(cls) for k, v in out.items() if k == f.name}
+
+# %% ../nbs/00_core.ipynb #2835e094
+class SettingError(AutodoError, ValueError):
+    "A setting outside the range, choices or form that its `setting` declares"
+
+def check_field(obj, f:dataclasses.Field, error=SettingError):
+    "Raise `error` naming the flag if field `f` of dataclass `obj` is outside the range, choices or form of its `setting`"
+    v, m = getattr(obj, f.name), f.metadata
+    bad = lambda need: error(f"{f.name}={v!r} ({flags_of(f)[0]}) {need}")
+    if v is None and 'None' in str(f.type): return
+    choices = m.get('choices')
+    choices = choices() if callable(choices) else choices
+    if choices is not None and v not in choices: raise bad(f"is unknown; use one of {', '.join(choices)}")
+    if 'pattern' in m and not (isinstance(v, str) and re.fullmatch(m['pattern'], v)): raise bad(f"must be {m['form']}")
+    if m.get('low') is None and not m.get('positive'): return
+    if field_type(f) == 'int':
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < m['low']: raise bad(f"must be an integer >= {m['low']}")
+    elif isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or v < 0 or (m.get('positive') and v == 0):
+        raise bad(f"must be a finite number {'> 0' if m.get('positive') else '>= 0'}")
+
+def check_fields(obj, error=SettingError, skip=()):
+    "`check_field` for every field of dataclass `obj` but `skip`"
+    for f in dataclasses.fields(obj):
+        if f.name not in skip: check_field(obj, f, error)
 
 # %% ../nbs/00_core.ipynb #11106b9c
 def _exit(prog:str, msg:str, code:int):

@@ -8,7 +8,7 @@ import dataclasses, getpass, hashlib, itertools, json, os, queue, signal, subpro
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .core import AutodoError, RunStore, default_root, die_with_parent, setting
+from .core import AutodoError, RunStore, check_fields, default_root, die_with_parent, setting
 from .config import METHODS, POLICY_TABLES, Config, make_config, method_switches
 
 # %% auto #0
@@ -90,7 +90,8 @@ class TableError(AutodoError, RuntimeError):
     "A table that cannot finish here: cells that failed or run elsewhere, or a cluster that refuses its jobs"
 
 class Launcher:
-    "Where a table's cells run: a dataclass of its options (each an `autodo-table` flag) with `running` and `run`"
+    "Where a table's cells run: a dataclass of its options (each an `autodo-table` flag, checked) with `running` and `run`"
+    def __post_init__(self): check_fields(self)
     def running(self, cells:list) -> list:
         "The cells it runs already: a cell whose lock is held by one of its jobs is watched, not counted as running elsewhere"
         return []
@@ -105,12 +106,14 @@ class SlurmLauncher(Launcher):
     time_min:int = setting(24 * 60, low=1)  # time limit of each cell's job in minutes; a cell that reaches it is requeued and resumes
     gpus_per_cell:int = setting(0, low=0)  # GPUs of each cell; more than one trains it data-parallel
     cpus_per_cell:int = setting(2, low=1)  # CPU cores of each cell (its torch threads)
-    mem_gb:float|None = None  # memory of each cell (default: the partition's)
+    mem_gb:float|None = setting(None, positive=True)  # memory of each cell (default: the partition's)
     sbatch:dict = setting({})  # any other sbatch options, as KEY=VALUE: account=lab qos=high (default: none)
-    poll_s:float = 30.  # seconds between looks at the queue
+    poll_s:float = setting(30., positive=True)  # seconds between looks at the queue
     folder:str = ''  # job scripts and logs (default: {root}/{dataset}/slurm)
 
-    def running(self, cells): return [c for c in cells if slurm_job_name(c['cfg']) in slurm_queue()]
+    def running(self, cells):
+        queue = slurm_queue()
+        return [c for c in cells if slurm_job_name(c['cfg']) in queue]
     def run(self, todo, store, log=print): return run_slurm(todo, store, self, log)
 
 def slurm_job_name(cfg:Config) -> str:
@@ -224,10 +227,6 @@ def run_local(todo:list, workers:int|None, log=print) -> list:
 class LocalLauncher(Launcher):
     "Cells on this machine: one per GPU, else `workers` CPU processes sharing the cores"
     workers:int|None = setting(None, low=1)  # cells at once (default: one per GPU, else 2)
-
-    def __post_init__(self):
-        w = self.workers
-        if w is not None and (isinstance(w, bool) or not isinstance(w, int) or w < 1): raise ValueError(f"workers={w!r} (--workers) must be at least 1")
     def run(self, todo, store, log=print): return run_local(todo, self.workers, log)
 
 LAUNCHERS = {'local': LocalLauncher, 'slurm': SlurmLauncher}
