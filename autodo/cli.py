@@ -8,7 +8,7 @@ import argparse, json
 from dataclasses import dataclass
 from pathlib import Path
 
-from .core import CommandParser, add_options, command_errors, default_root, given, project_root, setting
+from .core import CommandParser, RunStore, add_options, command_errors, default_root, given, options, project_root, setting
 from .config import AUGMENTS, CPU, HYPER_OPTS, LOSSES, METHODS, PAPER, PROTOCOLS, Config, ConfigError, MethodNames, make_config, method_for, method_switches
 
 # %% auto #0
@@ -61,7 +61,6 @@ def train_cli(argv:list[str]|None=None):
         from autodo.train import train
         run = train(cfg=cfg)
     if run.rank: return  # under torchrun, the first process reports
-    from autodo.core import RunStore
     from autodo.results import RESULT_COLUMNS
     res = run.results
     print(json.dumps(dict(dataset=cfg.dataset, method=cfg.method, ir=cfg.ir, nr=cfg.nr, run=cfg.run, scale=cfg.scale,
@@ -115,7 +114,7 @@ def table_cli(argv=None):
     args = table_parser().parse_args(argv)
     with command_errors('autodo-table', 'run the same command again to finish the remaining cells'):
         from autodo.table import run_table
-        kw, t = given(args, Config), TableOptions(**given(args, TableOptions))
+        kw, t = given(args, Config), options(args, TableOptions)
         res = run_table(kw.pop('dataset', 'Digits'), t.methods, t.columns or [(10, 0.0), (10, 0.1)], t.runs, kw.pop('root', ''),
                         kw.pop('scale', 'cpu'), protocol=t.protocol, launcher=launcher_from_args(args), log=lambda m: print(m, flush=True), **kw)
     print(res['markdown'])
@@ -138,7 +137,7 @@ def results_cli(argv=None):
     with command_errors('autodo-results'):
         from autodo.data import dataset_name
         from autodo.results import collect_results, render_table, summarize, table_layout
-        kw, o = given(args, Config), ResultsOptions(**given(args, ResultsOptions))
+        kw, o = given(args, Config), options(args, ResultsOptions)
         root, dataset = kw.get('root') or default_root(), dataset_name(kw.get('dataset', 'Digits'))
         if Path(root).is_file(): raise ConfigError(f"--data {root} is a file; give the results folder")
         df = collect_results(root, dataset=dataset)
@@ -166,7 +165,7 @@ def density_cli(argv=None):
     with command_errors('autodo-density'):
         from autodo.data import dataset_name
         from autodo.density import density_figures
-        kw, o = given(args, Config), DensityOptions(**given(args, DensityOptions))
+        kw, o = given(args, Config), options(args, DensityOptions)
         density_figures(kw.get('root') or default_root(), dataset_name(kw.get('dataset', 'Digits')), kw['ir'], kw['nr'], kw.get('run', 0),
                         o.out, o.max_points, sr=kw.get('sr', 1.0), **({'epochs': o.epochs} if o.epochs else {}))
     print(f'figures written to {o.out}/')
@@ -188,8 +187,9 @@ def docs_cli(argv=None):
                                 'Quarto: execute, process with nbdev, render with mkdocs-material. Or save the outputs that teach into '
                                 'the notebooks, check them, or save a papermill run into its notebook.')
     add_options(p, DocsOptions)
-    a = DocsOptions(**given(p.parse_args(argv), DocsOptions))
+    args = p.parse_args(argv)
     with command_errors('autodo-docs'):
+        a = options(args, DocsOptions)
         if project_root() is None: raise ConfigError("autodo-docs works on the project's notebooks: run it in a checkout of autodo (the folder with settings.ini and nbs/, or below it)")
         from autodo.docs import build_docs, check_outputs, save_outputs, save_run_outputs
         if a.save_run:

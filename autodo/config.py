@@ -94,7 +94,7 @@ class MethodNames:
     "The methods a command line takes: `METHODS` (listed in its help), or switches like `sep_soft_hes`"
     def __iter__(self): return iter(METHODS)
     def __contains__(self, method):
-        try: return bool(method_switches(method))
+        try: return isinstance(method, str) and bool(method_switches(method))
         except ConfigError: return False
 
 def run_number(run:str|int) -> int:

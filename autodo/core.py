@@ -15,7 +15,7 @@ __all__ = ['OUTPUTS', 'NAME', 'DiskFullError', 'atomic_write', 'project_root', '
            'identity', 'config_diff', 'check_name', 'cell_name', 'run_name', 'os_error', 'CorruptResultsError',
            'RunStore', 'read_results', 'is_finished', 'RunLockedError', 'die_with_parent', 'AutodoError',
            'CommandParser', 'flags_of', 'flag_of', 'key_value', 'field_type', 'add_options', 'given', 'SettingError',
-           'check_field', 'check_fields', 'command_errors']
+           'check_field', 'check_fields', 'options', 'command_errors']
 
 # %% ../nbs/00_core.ipynb #a4aabde0
 class DiskFullError(OSError):
@@ -284,10 +284,11 @@ def check_field(obj, f:dataclasses.Field, error=SettingError):
     "Raise `error` naming the flag if field `f` of dataclass `obj` is outside the range, choices or form of its `setting`"
     v, m = getattr(obj, f.name), f.metadata
     bad = lambda need: error(f"{f.name}={v!r} ({flags_of(f)[0]}) {need}")
-    if v is None and 'None' in str(f.type): return
+    if v is None and ('None' in str(f.type) or _default(f) is None): return  # not given
     choices = m.get('choices')
     choices = choices() if callable(choices) else choices
-    if choices is not None and v not in choices: raise bad(f"is unknown; use one of {', '.join(choices)}")
+    for x in v if field_type(f) == 'list' else [v]:  # a list's choices are its items'
+        if choices is not None and x not in choices: raise bad(f"is unknown; use one of {', '.join(choices)}")
     if 'pattern' in m and not (isinstance(v, str) and re.fullmatch(m['pattern'], v)): raise bad(f"must be {m['form']}")
     if m.get('low') is None and not m.get('positive'): return
     if field_type(f) == 'int':
@@ -299,6 +300,12 @@ def check_fields(obj, error=SettingError, skip=()):
     "`check_field` for every field of dataclass `obj` but `skip`"
     for f in dataclasses.fields(obj):
         if f.name not in skip: check_field(obj, f, error)
+
+def options(args, cls):
+    "A `cls` from the flags given in `args` (`given`; its defaults for the rest), every field checked (`check_fields`)"
+    o = cls(**given(args, cls))
+    check_fields(o)
+    return o
 
 # %% ../nbs/00_core.ipynb #11106b9c
 def _exit(prog:str, msg:str, code:int):
