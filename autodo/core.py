@@ -4,28 +4,43 @@
 
 # %% ../nbs/00_core.ipynb #d6618bbd
 from __future__ import annotations
-import argparse, contextlib, dataclasses, errno, fcntl, json, math, numbers, os, re, shutil, signal, socket, sys, tempfile, time, warnings
+import argparse, contextlib, dataclasses, errno, fcntl, json, math, numbers, os, re, shutil, signal, socket, stat, sys, tempfile, time, warnings
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 
 from fastcore.basics import patch_to
 
 # %% auto #0
-__all__ = ['OUTPUTS', 'NAME', 'DiskFullError', 'atomic_write', 'project_root', 'default_root', 'setting', 'runtime_fields',
-           'identity', 'config_diff', 'check_name', 'cell_name', 'run_name', 'os_error', 'CorruptResultsError',
-           'RunStore', 'read_results', 'is_finished', 'RunLockedError', 'die_with_parent', 'AutodoError',
-           'CommandParser', 'flags_of', 'flag_of', 'key_value', 'field_type', 'add_options', 'given', 'SettingError',
-           'check_field', 'check_fields', 'options', 'command_errors']
+__all__ = ['OUTPUTS', 'NAME', 'AutodoError', 'DiskFullError', 'LinkedFileError', 'umask', 'atomic_write', 'project_root',
+           'default_root', 'setting', 'runtime_fields', 'identity', 'config_diff', 'flags_of', 'flag_of', 'field_type',
+           'SettingError', 'check_field', 'check_fields', 'check_name', 'cell_name', 'run_name', 'os_error',
+           'CorruptResultsError', 'RunStore', 'check_results', 'torch_load_error', 'read_results', 'is_finished',
+           'RunLockedError', 'open_plain', 'plain_path', 'die_with_parent', 'CommandParser', 'key_value', 'add_options',
+           'given', 'options', 'command_errors']
 
 # %% ../nbs/00_core.ipynb #a4aabde0
+class AutodoError(Exception):
+    "A mistake in what a user asked for, or in their files, that a command line reports in one line"
+
 class DiskFullError(OSError):
     "No space left for a file"
+
+class LinkedFileError(AutodoError):
+    "A file inside a results root that is a symbolic link (or not a plain file), which autodo never writes through"
+
+def umask() -> int:
+    "This process's umask, read without changing it where Linux shows it (`/proc/self/status`)"
+    with contextlib.suppress(OSError, ValueError, StopIteration):
+        return int(next(l for l in Path('/proc/self/status').read_text().splitlines() if l.startswith('Umask:')).split()[1], 8)
+    old = os.umask(0o022); os.umask(old)
+    return old
 
 def atomic_write(path, write):
     "Call `write(tmp_path)` on a fresh temporary file beside `path`, then rename it onto `path` (removed on failure)"
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
+    os.fchmod(fd, 0o666 & ~umask())  # the permissions a plain `open` gives, not mkstemp's 0600: a lab shares its results
     os.close(fd)
     try:
         write(Path(tmp))
@@ -36,6 +51,7 @@ def atomic_write(path, write):
         if full: raise DiskFullError(errno.ENOSPC, f"no space left on the disk holding {path}; free some space there and "
                                                    "run the same command again (nothing half-written was left)") from e
         raise
+
 
 # %% ../nbs/00_core.ipynb #17f2040b
 def project_root() -> Path|None:
@@ -76,6 +92,52 @@ def config_diff(mine, theirs, defaults=None) -> dict:
     a, b = identity(mine), identity({**(_as_dict(defaults) if defaults is not None else {}), **_as_dict(theirs)}, like=mine)
     return {k: (b.get(k), v) for k, v in a.items() if b.get(k) != v}
 
+
+# %% ../nbs/00_core.ipynb #f6cf9006
+def flags_of(f:dataclasses.Field) -> tuple:
+    "The command-line flags of field `f`: those of its `setting`, else `--field-name`"
+    return tuple(f.metadata.get('flags') or ()) or ('--' + f.name.replace('_', '-'),)
+
+def flag_of(cls, name:str) -> str:
+    "The flag that messages name for field `name` of dataclass `cls`"
+    return flags_of(next(f for f in dataclasses.fields(cls) if f.name == name))[0]
+
+def field_type(f:dataclasses.Field) -> str:
+    "The type of field `f` as a name, before any `|`: 'int' for `int|None`"
+    t = f.type if isinstance(f.type, str) else getattr(f.type, '__name__', None) or str(f.type)
+    return t.split('|')[0].strip()
+
+def _default(f:dataclasses.Field):
+    return f.default_factory() if f.default is dataclasses.MISSING else f.default
+
+class SettingError(AutodoError, ValueError):
+    "A setting outside the range, choices or form that its `setting` declares"
+
+_KINDS = {'int': numbers.Integral, 'float': numbers.Real, 'str': str, 'bool': bool, 'list': list, 'dict': dict}  # what each annotation accepts
+
+def check_field(obj, f:dataclasses.Field, error=SettingError):
+    "Raise `error` naming the flag if field `f` of dataclass `obj` is outside the range, choices or form of its `setting`"
+    v, m = getattr(obj, f.name), f.metadata
+    bad = lambda need: error(f"{f.name}={v!r} ({flags_of(f)[0]}) {need}")
+    if v is None and ('None' in str(f.type) or _default(f) is None): return  # not given
+    base, kind = field_type(f), _KINDS.get(field_type(f))
+    if kind and (not isinstance(v, kind) or (kind is not bool and isinstance(v, bool))): raise bad(f"must be {'an' if base == 'int' else 'a'} {base}")
+    choices = m.get('choices')
+    choices = choices() if callable(choices) else choices
+    for x in v if field_type(f) == 'list' else [v]:  # a list's choices are its items'
+        if choices is not None and x not in choices: raise bad(f"is unknown; use one of {', '.join(choices)}")
+    if 'pattern' in m and not (isinstance(v, str) and re.fullmatch(m['pattern'], v)): raise bad(f"must be {m['form']}")
+    low, positive, below = m.get('low'), m.get('positive'), m.get('below')
+    if low is None and not positive and below is None: return
+    if base == 'int':
+        if v < low: raise bad(f"must be an integer >= {low}")
+    elif not math.isfinite(v) or v < (low or 0) or (positive and v == 0) or (below is not None and v >= below):
+        raise bad(f"must be a finite number {'> 0' if positive else f'>= {low or 0}'}" + (f" and < {below}" if below is not None else ''))
+
+def check_fields(obj, error=SettingError, skip=()):
+    "`check_field` for every field of dataclass `obj` but `skip`"
+    for f in dataclasses.fields(obj):
+        if f.name not in skip: check_field(obj, f, error)
 
 # %% ../nbs/00_core.ipynb #b08c434a
 OUTPUTS = {'ckpt': '.ckpt', 'metrics': '.jsonl', 'results': '.json', 'notebook': '.ipynb', 'curves': '_curves.png',
@@ -139,13 +201,37 @@ class RunStore:
         return self.root / check_name(dataset, 'dataset') / f'table_{scale}_{protocol}'
 
 # %% ../nbs/00_core.ipynb #cd46265a
-def read_results(path) -> dict:
-    "The results dictionary in `path`, or a `CorruptResultsError` naming the file and the fix"
+def _number(v, low, high) -> bool: return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v) and low <= v <= high
+
+def check_results(r, schema=None):
+    "A `ValueError` saying what is wrong if results `r` lie: no config, counts and errors out of range, config values outside `schema`'s settings"
+    if not isinstance(r, dict) or not isinstance(r.get('config'), dict): raise ValueError('no config in it')
+    n, epochs = r.get('epochs_run'), r['config'].get('epochs')
+    if 'epochs_run' in r and not (isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= (epochs if isinstance(epochs, int) else n)):
+        raise ValueError(f"epochs_run={n!r} is not a count of epochs in [1, {epochs}]")
+    for k, v in r.items():
+        if k.startswith('test_error') and not _number(v, 0, 100): raise ValueError(f"{k}={v!r} is not a test error in [0, 100]")
+    acc = r.get('per_class_test_acc', [])
+    if not (isinstance(acc, list) and all(_number(a, 0, 1) for a in acc)): raise ValueError("per_class_test_acc is not a list of accuracies in [0, 1]")
+    if schema is not None:
+        cls = schema if isinstance(schema, type) else type(schema)
+        known = {f.name for f in dataclasses.fields(cls)}
+        check_fields(cls(**{k: v for k, v in r['config'].items() if k in known}))
+
+def torch_load_error(e:Exception) -> str:
+    "Why `torch.load(..., weights_only=True)` refused a file, in words: code inside it, or not a file `torch.save` wrote"
+    if 'GLOBAL' in str(e): return 'it holds objects other than tensors and plain data, and loading those could run code'
+    line = str(e).strip().splitlines()[0] if str(e).strip() else ''
+    detail = f'{type(e).__name__}: {line}' if line and len(line) < 100 and not line.startswith('Weights only') else type(e).__name__
+    return f'it is not a file that torch.save wrote, or it was cut short ({detail})'
+
+def read_results(path, schema=None) -> dict:
+    "The results dictionary in `path`, or a `CorruptResultsError` naming the file, what is wrong and the fix (`check_results`)"
     try:
         r = json.loads(Path(path).read_text())
-        if not isinstance(r, dict) or not isinstance(r.get('config'), dict): raise ValueError('no config in it')
+        check_results(r, schema)
         return r
-    except (ValueError, UnicodeDecodeError) as e:
+    except (ValueError, UnicodeDecodeError, TypeError) as e:
         raise CorruptResultsError(f"results file {str(path)!r} is corrupt ({e}); delete it and run that cell again") from e
 
 def is_finished(results:dict) -> bool:
@@ -157,15 +243,15 @@ def finished(self, cfg) -> dict|None:
     "The results of `cfg`'s run if it is finished with the same identity, else None"
     p = self.path(cfg, 'results')
     if not p.exists(): return None
-    r = read_results(p)
+    r = read_results(p, schema=cfg if is_dataclass(cfg) else None)
     return r if is_finished(r) and not config_diff(cfg, r['config']) else None
 
 @patch_to(RunStore)
-def runs(self, **where) -> list[dict]:
-    "Results of every finished run under the root whose configuration has the values `where`, in path order"
+def runs(self, schema=None, **where) -> list[dict]:
+    "Results of every finished run under the root whose configuration has the values `where`, in path order (`schema`: see `read_results`)"
     out = []
     for p in sorted(self.root.glob('*/run*/*' + OUTPUTS['results'])):
-        r = read_results(p)
+        r = read_results(p, schema)
         if is_finished(r) and all(json.loads(json.dumps(v)) == r['config'].get(k) for k, v in where.items()): out.append(r)
     return out
 
@@ -173,13 +259,34 @@ def runs(self, **where) -> list[dict]:
 class RunLockedError(ValueError):
     "A run that another process is training"
 
+def open_plain(path, flags:int=os.O_RDONLY) -> int:
+    "A descriptor of `path` opened without following a symbolic link (mode as the umask gives), or a `LinkedFileError` if it is not a plain file"
+    try: fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o666)  # NONBLOCK: a planted FIFO cannot hang us
+    except OSError as e:
+        if e.errno != errno.ELOOP: raise
+        fd = None
+    if fd is None or not stat.S_ISREG(os.fstat(fd).st_mode):
+        if fd is not None: os.close(fd)
+        raise _not_plain(path, 'a symbolic link' if fd is None else 'not a plain file')
+    return fd
+
+def _not_plain(path, what:str) -> LinkedFileError:
+    return LinkedFileError(f"{path} is {what}; autodo opens its own files only directly, so that nobody can make it write "
+                           "elsewhere: remove it and run again")
+
+def plain_path(path) -> Path:
+    "`path` if nothing is there or a plain file, for a writer that cannot use `open_plain` (another process); else a `LinkedFileError`"
+    p = Path(path)
+    if p.is_symlink() or (p.exists() and not p.is_file()): raise _not_plain(p, 'a symbolic link' if p.is_symlink() else 'not a plain file')
+    return p
+
 @patch_to(RunStore)
 @contextlib.contextmanager
 def lock(self, cfg):
     "Hold `cfg`'s run for this process while the block runs; a `RunLockedError` naming the holder if another holds it"
     p = self.path(cfg, 'lock')
     p.parent.mkdir(parents=True, exist_ok=True)
-    with open(p, 'a+') as f:
+    with os.fdopen(open_plain(p, os.O_RDWR | os.O_CREAT), 'r+') as f:
         try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             f.seek(0)
@@ -194,9 +301,9 @@ def lock(self, cfg):
 @patch_to(RunStore)
 def holder(self, cfg) -> str|None:
     "Who holds `cfg`'s run now (None: nobody)"
-    p = self.path(cfg, 'lock')
-    if not p.exists(): return None
-    with open(p) as f:
+    try: fd = open_plain(self.path(cfg, 'lock'))
+    except FileNotFoundError: return None
+    with os.fdopen(fd) as f:
         try: fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError: return f.read().strip() or 'another process'
         fcntl.flock(f, fcntl.LOCK_UN)
@@ -210,21 +317,10 @@ def die_with_parent(sig:int=signal.SIGTERM):
     except (OSError, AttributeError, TypeError): pass
 
 # %% ../nbs/00_core.ipynb #598de6ad
-class AutodoError(Exception):
-    "A mistake in what a user asked for, or in their files, that a command line reports in one line"
-
 class CommandParser(argparse.ArgumentParser):
     "An argument parser whose errors are one line, like every other error of a command"
     def __init__(self, *args, **kwargs): super().__init__(*args, allow_abbrev=False, **kwargs)  # a typo is not a prefix
     def error(self, message:str): self.exit(2, f'{self.prog}: error: {message} (see {self.prog} --help)\n')
-
-def flags_of(f:dataclasses.Field) -> tuple:
-    "The command-line flags of field `f`: those of its `setting`, else `--field-name`"
-    return tuple(f.metadata.get('flags') or ()) or ('--' + f.name.replace('_', '-'),)
-
-def flag_of(cls, name:str) -> str:
-    "The flag that messages name for field `name` of dataclass `cls`"
-    return flags_of(next(f for f in dataclasses.fields(cls) if f.name == name))[0]
 
 def key_value(s:str) -> tuple:
     "`KEY=VALUE` as a pair, for flags that collect options such as sbatch's"
@@ -232,13 +328,6 @@ def key_value(s:str) -> tuple:
     if not sep or not k: raise argparse.ArgumentTypeError(f"{s!r}: write KEY=VALUE, such as account=lab")
     return k, v
 
-def field_type(f:dataclasses.Field) -> str:
-    "The type of field `f` as a name, before any `|`: 'int' for `int|None`"
-    t = f.type if isinstance(f.type, str) else getattr(f.type, '__name__', None) or str(f.type)
-    return t.split('|')[0].strip()
-
-def _default(f:dataclasses.Field):
-    return f.default_factory() if f.default is dataclasses.MISSING else f.default
 
 # %% ../nbs/00_core.ipynb #19dd710b
 _TYPES = {'int': int, 'float': float, 'str': str, 'list': str, 'dict': key_value}
@@ -264,7 +353,7 @@ def add_options(p,  # an `argparse` parser or argument group
         if f.name in skip or (only is not None and f.name not in only) or not f.metadata.get('cli', True): continue
         base, choices, m = field_type(f), f.metadata.get('choices'), f.metadata
         kind = (dict(action=m['action']) if 'action' in m else dict(action=argparse.BooleanOptionalAction) if base == 'bool' else
-                dict(type=_flag_parser(m['parse']) if 'parse' in m else _TYPES[base], nargs='*' if base in ('list', 'dict') else None,
+                dict(type=_flag_parser(m['parse']) if 'parse' in m else _TYPES[base], nargs='+' if base in ('list', 'dict') else None,
                      choices=list(choices()) if callable(choices) else choices, metavar=m.get('metavar', 'KEY=VALUE' if base == 'dict' else None)))
         doc = (docs[f.name] or f.name.replace('_', ' ')).replace('%', '%%')
         if f.name in preset: doc += " (default: the preset's)"
@@ -277,30 +366,6 @@ def given(args, cls) -> dict:
     return {k: dict(v) if field_type(f) == 'dict' else v for f in dataclasses.fields(cls) for k, v in out.items() if k == f.name}
 
 # %% ../nbs/00_core.ipynb #2835e094
-class SettingError(AutodoError, ValueError):
-    "A setting outside the range, choices or form that its `setting` declares"
-
-def check_field(obj, f:dataclasses.Field, error=SettingError):
-    "Raise `error` naming the flag if field `f` of dataclass `obj` is outside the range, choices or form of its `setting`"
-    v, m = getattr(obj, f.name), f.metadata
-    bad = lambda need: error(f"{f.name}={v!r} ({flags_of(f)[0]}) {need}")
-    if v is None and ('None' in str(f.type) or _default(f) is None): return  # not given
-    choices = m.get('choices')
-    choices = choices() if callable(choices) else choices
-    for x in v if field_type(f) == 'list' else [v]:  # a list's choices are its items'
-        if choices is not None and x not in choices: raise bad(f"is unknown; use one of {', '.join(choices)}")
-    if 'pattern' in m and not (isinstance(v, str) and re.fullmatch(m['pattern'], v)): raise bad(f"must be {m['form']}")
-    if m.get('low') is None and not m.get('positive'): return
-    if field_type(f) == 'int':
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < m['low']: raise bad(f"must be an integer >= {m['low']}")
-    elif isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or v < 0 or (m.get('positive') and v == 0):
-        raise bad(f"must be a finite number {'> 0' if m.get('positive') else '>= 0'}")
-
-def check_fields(obj, error=SettingError, skip=()):
-    "`check_field` for every field of dataclass `obj` but `skip`"
-    for f in dataclasses.fields(obj):
-        if f.name not in skip: check_field(obj, f, error)
-
 def options(args, cls):
     "A `cls` from the flags given in `args` (`given`; its defaults for the rest), every field checked (`check_fields`)"
     o = cls(**given(args, cls))

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 
-from .core import RunStore, default_root, identity
+from .core import CorruptResultsError, RunStore, atomic_write, default_root, identity
 from .data import dataset_name
 from .config import METHODS, CELL_KEYS, PROTOCOLS, Config
 from .hypermodels import DIAGNOSTICS as LEARNED_DIAGNOSTICS
@@ -24,9 +24,19 @@ __all__ = ['DIAGNOSTICS', 'RESULT_COLUMNS', 'RUN_COLUMNS', 'load_history', 'resu
            'diagnostics_layout']
 
 # %% ../nbs/11_results.ipynb #0b349c77
+def _metrics_line(path, k:int, line:str) -> dict:
+    try:
+        m = json.loads(line)
+        if not isinstance(m, dict) or m.get('epoch') != k: raise ValueError(f"it is not the metrics of epoch {k}")
+        return m
+    except ValueError as e:
+        raise CorruptResultsError(f"metrics file {str(path)!r} is corrupt at line {k + 1} ({e}); the run's checkpoint "
+                                  "holds the same metrics, as Run(cfg).restore().history_frame gives them") from None
+
 def load_history(path) -> pd.DataFrame:
-    "Per-epoch metrics of a run (its `.jsonl` file) as a DataFrame"
-    return pd.DataFrame([json.loads(l) for l in Path(path).read_text().splitlines() if l.strip()])
+    "Per-epoch metrics of a run (its `.jsonl` file) as a DataFrame; a `CorruptResultsError` naming the line that is not the next epoch's"
+    lines = [l for l in Path(path).read_text().splitlines() if l.strip()]
+    return pd.DataFrame([_metrics_line(path, k, l) for k, l in enumerate(lines)])
 
 # %% ../nbs/11_results.ipynb #1d63b8b3
 DIAGNOSTICS = [*LEARNED_DIAGNOSTICS, 'hyper_steps_skipped']
@@ -46,7 +56,7 @@ def results_frame(results:list[dict]) -> pd.DataFrame:
 
 def collect_results(root, **where) -> pd.DataFrame:
     "One row per finished run under `root` whose configuration has the values `where` (`RunStore.runs`)"
-    return results_frame(RunStore(root).runs(**where))
+    return results_frame(RunStore(root).runs(schema=Config, **where))
 
 # %% ../nbs/11_results.ipynb #ce1d3142
 def check_one_setting(df:pd.DataFrame):
@@ -119,9 +129,8 @@ def render_table(layout:pd.DataFrame, title:str, out_stem=None) -> dict:
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
     if out_stem is not None:
-        out_stem = Path(out_stem); out_stem.parent.mkdir(parents=True, exist_ok=True)
-        Path(f'{out_stem}.md').write_text(md); Path(f'{out_stem}.html').write_text(html)
-        fig.savefig(f'{out_stem}.png', dpi=120, bbox_inches='tight', metadata={'Software': None})
+        atomic_write(f'{out_stem}.md', lambda p: p.write_text(md)); atomic_write(f'{out_stem}.html', lambda p: p.write_text(html))
+        atomic_write(f'{out_stem}.png', lambda p: fig.savefig(p, format='png', dpi=120, bbox_inches='tight', metadata={'Software': None}))
     return dict(markdown=md, html=html, figure=fig)
 
 # %% ../nbs/11_results.ipynb #817a1db0
