@@ -14,7 +14,7 @@ import torch
 from fastcore.basics import patch
 from sklearn.model_selection import StratifiedShuffleSplit
 
-from .core import atomic_write
+from .core import atomic_write, torch_load_error
 
 # %% auto #0
 __all__ = ['SplitError', 'check_ratios', 'check_targets', 'valid_count', 'stratified_valid', 'subsample', 'imbalance',
@@ -181,26 +181,47 @@ class SplitMismatchError(SplitError):
     "A split file made with other parameters than requested"
 
 # %% ../nbs/02_bias.ipynb #e592d405
+def _check_vectors(s:BiasedSplit):
+    "Each of a split's tensors a vector of integers, its labels in `[0, num_classes)`"
+    for name in _TENSORS:
+        t = getattr(s, name)
+        if not isinstance(t, torch.Tensor) or t.ndim != 1 or t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
+            raise ValueError(f"{name} is not a vector of integers")
+    C = s.params['num_classes']
+    for name in ('targets', 'clean_targets'):
+        t = getattr(s, name)
+        if len(t) and not (0 <= int(t.min()) and int(t.max()) < C): raise ValueError(f"{name} hold labels outside [0, {C})")
+
 def _check_loaded(s:BiasedSplit):
-    "The promises a split file must keep: lengths, index ranges, a validation set apart from training"
+    "The promises a split file must keep: integer vectors, lengths, index ranges, no point twice, a validation set apart from training"
+    _check_vectors(s)
     p = s.params
     n, t = p['n_train_full'], lambda name: getattr(s, name)
     n_valid = p['n_test'] if p['overfit'] else p['valid_size'] if p.get('external_valid') else n
     if not len(s.targets) == len(s.clean_targets) == n: raise ValueError(f"{len(s.targets)} labels for {n} train points")
     for name, hi in [('train_idx', n), ('noise_idx', n), ('valid_idx', n_valid)]:
         if len(t(name)) and not (0 <= int(t(name).min()) and int(t(name).max()) < hi): raise ValueError(f"{name} outside [0, {hi})")
+        if len(t(name).unique()) != len(t(name)): raise ValueError(f"{name} holds a point twice")
+    if len(s.train_idx) < 2 or not len(s.valid_idx):
+        raise ValueError(f"{len(s.train_idx)} train and {len(s.valid_idx)} validation points; a run needs at least 2 and 1")
+    if not bool(np.isin(s.noise_idx, s.train_idx).all()): raise ValueError('noise_idx holds points that are not in train_idx')
+    kept = torch.ones(n, dtype=torch.bool); kept[s.noise_idx] = False
+    if bool((s.targets != s.clean_targets)[kept].any()): raise ValueError('labels differ from the clean ones outside noise_idx')
     if not (p['oversplit'] or p['overfit'] or p.get('external_valid')) and bool(np.isin(s.valid_idx, s.train_idx).any()):
         raise ValueError('its validation points overlap its train points')
 
 @patch(cls_method=True)
 def load(cls:BiasedSplit, path, **expected) -> BiasedSplit:
     "Read a split from `path`, checking that it keeps its promises and that its parameters equal `expected`"
+    fix = "delete it to make the split again"
+    try: d = torch.load(path, weights_only=True)
+    except Exception as e: raise CorruptSplitError(f"split file {str(path)!r} cannot be read: {torch_load_error(e)}; {fix}") from e
     try:
-        d = torch.load(path, weights_only=True)
         s = cls(**{k: d[k] for k in _TENSORS}, params=d['params'])
         _check_loaded(s)
     except Exception as e:
-        raise CorruptSplitError(f"split file {str(path)!r} is corrupt ({type(e).__name__}: {e}); delete it to make the split again") from e
+        why = str(e) if type(e) is ValueError else f'{type(e).__name__}: {e}'
+        raise CorruptSplitError(f"split file {str(path)!r} is corrupt ({why}); {fix}") from e
     bad = {k: (s.params.get(k), v) for k, v in expected.items() if s.params.get(k) != v}
     if bad:
         what = ', '.join(f'{k}={v!r} (file has {f!r})' for k, (f, v) in bad.items())
@@ -209,6 +230,15 @@ def load(cls:BiasedSplit, path, **expected) -> BiasedSplit:
     return s
 
 # %% ../nbs/02_bias.ipynb #14e7ca45
+def _check_same_data(split:BiasedSplit, targets:torch.Tensor, path:Path):
+    "A `SplitMismatchError` unless `split` was made from a train set of the same size and labels as `targets`"
+    if torch.equal(split.clean_targets, targets.long()): return
+    n, m = len(split.clean_targets), len(targets)
+    what = f"{n} train points there, {m} now" if n != m else f"{int((split.clean_targets != targets).sum())} of {n} labels differ"
+    raise SplitMismatchError(f"split file {str(path)!r} was made from other data ({what}): the dataset changed since, or another "
+                             f"dataset of the same name used this results folder; delete {str(path.parent)!r} to start its runs "
+                             "again on the data as it is now, or give this data another results root (--data)")
+
 def load_or_make_split(path, targets, num_classes:int, **kwargs) -> BiasedSplit:
     "The split saved at `path` if its parameters match `kwargs`, else a new one saved there"
     path = Path(path)
@@ -219,7 +249,9 @@ def load_or_make_split(path, targets, num_classes:int, **kwargs) -> BiasedSplit:
         expected['valid_size'] = n_valid if n_valid is not None else valid_count(kwargs['valid_size'], len(targets), num_classes)
         expected['external_valid'] = n_valid is not None
         if not kwargs.get('overfit'): expected.pop('n_test', None)
-        return BiasedSplit.load(path, **expected)
+        split = BiasedSplit.load(path, **expected)
+        _check_same_data(split, torch.as_tensor(targets), path)
+        return split
     split = make_biased_split(targets, num_classes, **kwargs)
     split.save(path)
     return split

@@ -119,13 +119,14 @@ class Config:
     root:str = setting('', '--data', '--root', runtime=True)  # root of the results (and dataset files) (default: $AUTODO_ROOT, else local_data beside the checkout's settings.ini, else ./local_data)
     data:str|None = setting(None, runtime=True, cli=False)  # where the dataset files are (default: root); for your own folder, the folder above it
     image_size:int|None = setting(None, low=1)  # your own image folder: resize to this size (default: the most common size)
+    data_id:str = setting('', cli=False)  # your own data: a fingerprint of its images and labels (`make_config` sets it): a run is never resumed or reused on other data of the same name
     like:str|None = None  # your own data: the paper dataset whose presets, fixed augmentation and RandAugment settings to borrow, e.g. CIFAR10
     scale:str = setting('cpu', choices=SCALES, cell=True)  # preset: 'paper' (the paper's models and epochs, for GPUs) or 'cpu'
     model:str = 'cnn'  # network: cnn, resnet18, wrn28_10, resnet18_imagenet
     epochs:int = setting(200, low=1)  # training epochs
     warmup_epochs:int = setting(5, low=0)  # per-batch linear warm-up of both learning rates (the hyper one over the first hyper epochs)
     lr:float = setting(0.05, positive=True)  # learning rate of the network (SGD, Nesterov momentum)
-    momentum:float = setting(0.9, low=0)  # SGD momentum
+    momentum:float = setting(0.9, low=0, below=1)  # SGD momentum
     weight_decay:float = setting(1e-4, low=0)  # SGD weight decay
     batch_size:int = setting(32, low=1)  # training batch size
     hyper_batch_size:int = setting(64, low=1)  # batch size of the hyper-steps (train and validation batches)
@@ -217,6 +218,8 @@ def check_settings(cfg:Config):
     if cfg.dataset in DATASETS and (cfg.image_size, cfg.like) != (None, None):
         raise _bad('image_size' if cfg.image_size is not None else 'like', cfg.image_size or cfg.like,
                    f"applies to your own image folders; {cfg.dataset} is a registered dataset")
+    from autodo.models import MODELS
+    if cfg.model not in MODELS: raise _bad('model', cfg.model, f"is unknown; use one of {', '.join(MODELS)}")
     if cfg.switches.learns and not 0 <= cfg.hyper_start < cfg.epochs - 1:
         raise _bad('hyper_start', cfg.hyper_start, f"must be in [0, epochs - 1 = {cfg.epochs - 1}): hyper-steps run in the epochs after it")
 
@@ -236,6 +239,7 @@ def make_config(dataset:str='Digits',  # a key of `DATASETS`, your own image fol
         raise ConfigError(f"root={kw['root']!r} (--data) is a file; give a folder for the results (and dataset files)")
     info = get_info(dataset, kw.get('data') or kw['root'], kw.get('image_size'), kw.get('like'))
     if dataset not in DATASETS and Path(dataset).is_dir(): kw['data'] = str(Path(dataset).resolve().parent)  # a folder's path
+    kw['data_id'] = info.fingerprint  # your own data is known by what it holds, not by its name ('' for the paper's)
     if scale == 'paper' and info.family not in PAPER:
         raise ConfigError(f"scale='paper' has presets for {', '.join(PAPER)}, not for {info.name}; use scale='cpu', or borrow one "
                           "with like= (--like)")

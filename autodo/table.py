@@ -8,13 +8,14 @@ import dataclasses, getpass, hashlib, itertools, json, os, queue, signal, subpro
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .core import AutodoError, RunStore, check_fields, default_root, die_with_parent, setting
+from .core import AutodoError, RunStore, check_fields, default_root, die_with_parent, plain_path, setting
 from .config import METHODS, POLICY_TABLES, Config, make_config, method_switches
 
 # %% auto #0
 __all__ = ['NOTEBOOK_PARAMS', 'LAUNCHERS', 'experiment_notebook', 'table_cells', 'papermill_command', 'cell_label', 'TableRunner',
            'TableError', 'Launcher', 'SlurmLauncher', 'slurm_job_name', 'slurm_queue', 'CellJob', 'submit_cells',
-           'cell_states', 'run_slurm', 'run_local', 'LocalLauncher', 'make_launcher', 'run_table']
+           'cell_states', 'run_slurm', 'run_local', 'LocalLauncher', 'check_rows_and_columns', 'make_launcher',
+           'run_table']
 
 # %% ../nbs/13_table.ipynb #dffd56c2
 def experiment_notebook() -> Path:
@@ -46,7 +47,7 @@ def table_cells(dataset:str, methods:list, columns:list, runs:int, root:str, sca
 # %% ../nbs/13_table.ipynb #5ac1b711
 def papermill_command(notebook:Path, cell:dict, **params) -> list[str]:
     "The command that executes `notebook` for `cell` (with `params` too) into the executed notebook `RunStore` names"
-    out = RunStore(cell['cfg'].root).path(cell['cfg'], 'notebook')
+    out = plain_path(RunStore(cell['cfg'].root).path(cell['cfg'], 'notebook'))  # papermill writes it, following links
     out.parent.mkdir(parents=True, exist_ok=True)
     return [sys.executable, '-m', 'papermill', str(notebook), str(out), '-y', json.dumps(cell['params'] | params),
             '--no-progress-bar', '--cwd', str(out.parent)]
@@ -72,8 +73,9 @@ class TableRunner:
                 self.procs.add(p)
             err = p.communicate()[1]
             with self.lock: self.procs.discard(p)
+            if p.returncode: cell['error'] = err.strip().splitlines()[-1] if err.strip() else f'exit code {p.returncode}'
             self.log(f"{'done' if p.returncode == 0 else 'FAILED'} {cell_label(cfg)} on {device}" +
-                     ('' if p.returncode == 0 or self.stopped else f': {err.strip().splitlines()[-1] if err.strip() else p.returncode}'))
+                     ('' if p.returncode == 0 or self.stopped else f": {cell['error']}"))
             return p.returncode
         finally: self.slots.put(device)
 
@@ -193,6 +195,7 @@ def run_slurm(todo:list, store:RunStore, opts:SlurmLauncher, log=print) -> list:
                 name = slurm_job_name(c['cfg'])
                 if states[name] == 'failed' and name not in told:
                     told.add(name)
+                    c['error'] = f"job {ids.get(name)} left the queue unfinished; see its log {JobPaths(folder, ids.get(name)).stderr}"
                     log(f"FAILED {cell_label(c['cfg'])} (job {ids.get(name)}): log {JobPaths(folder, ids.get(name)).stderr}")
             if not counts['running'] and not counts['pending']: return [c for c in todo if states[slurm_job_name(c['cfg'])] == 'failed']
             time.sleep(opts.poll_s)
@@ -231,6 +234,13 @@ class LocalLauncher(Launcher):
 
 LAUNCHERS = {'local': LocalLauncher, 'slurm': SlurmLauncher}
 
+def check_rows_and_columns(methods:list, columns:list):
+    "A `TableError` for a table without rows or columns, or one that lists a method or column twice (its cells would clash)"
+    for name, flag, xs in [('methods', '--methods', methods), ('columns', '--columns', columns)]:
+        if not xs: raise TableError(f"{name}=[] ({flag}) names no cell; give at least one, or leave it out for the default")
+        dup = next((x for i, x in enumerate(xs) if x in xs[:i]), None)
+        if dup is not None: raise TableError(f"{name} ({flag}) lists {dup!r} twice; give each once")
+
 def make_launcher(launcher:str|Launcher, workers:int|None=None) -> Launcher:
     "The launcher `launcher` names (a key of `LAUNCHERS`, with its default options), or `launcher`; `workers`: the local one's"
     if isinstance(launcher, str):
@@ -255,7 +265,9 @@ def run_table(dataset:str='Digits',  # a dataset of `autodo.data.DATASETS`, or y
     root = str(Path(root or default_root()).resolve())
     from autodo.results import results_frame, summarize, table_layout, render_table, runs_label, PROTOCOLS
     launcher = make_launcher(launcher, workers)
-    cells = table_cells(dataset, list(methods or METHODS), list(columns), runs, root, scale, **overrides)
+    methods, columns = list(METHODS) if methods is None else list(methods), [tuple(c) for c in columns]
+    check_rows_and_columns(methods, columns)
+    cells = table_cells(dataset, methods, columns, runs, root, scale, **overrides)  # every cell's settings checked before any starts
     store = RunStore(root)
     todo = [c for c in cells if store.finished(c['cfg']) is None]
     ours = launcher.running(todo)  # a cell that the launcher's own job runs holds its lock too: it is watched
@@ -265,8 +277,11 @@ def run_table(dataset:str='Digits',  # a dataset of `autodo.data.DATASETS`, or y
     log(f'{len(cells)} cells: {len(cells) - len(todo) - len(elsewhere)} finished, {len(todo)} to run')
     failed = launcher.run(todo, store, log) if todo else []
     if elsewhere: raise TableError(f"{len(elsewhere)} cells are still running in another process; run this again when they finish")
-    if failed: raise TableError(f"{len(failed)} cells failed (see their notebooks and logs), e.g. {store.path(failed[0]['cfg'], 'notebook')}; "
-                                  "run the same command again to resume them")
+    if failed:
+        c = failed[0]
+        raise TableError(f"{len(failed)} cells failed, e.g. {cell_label(c['cfg'])}: {c.get('error', 'see its notebook')} (its whole error is "
+                         f"in {store.path(c['cfg'], 'notebook')}); fix what it names, then run the same command again: finished cells are "
+                         "kept and the others resume")
     df = results_frame([store.finished(c['cfg']) for c in cells])  # exactly the asked cells, under the asked settings
     name = cells[0]['cfg'].dataset  # the dataset's name: your own folder is given by its path
     layout = table_layout(summarize(df, PROTOCOLS[protocol]), name)

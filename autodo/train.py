@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_train.ipynb #961e7637
 from __future__ import annotations
-import contextlib, dataclasses, inspect, json, math, os, pickle, resource, time, warnings
+import contextlib, dataclasses, inspect, json, math, os, resource, time, warnings
 from dataclasses import asdict
 from pathlib import Path
 
@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from fastcore.basics import patch
 from torch.utils.data import Dataset
 
-from .core import atomic_write, die_with_parent, RunStore, RunLockedError, config_diff
+from .core import atomic_write, die_with_parent, RunStore, RunLockedError, config_diff, read_results, torch_load_error
 from .config import METHODS, Config, ConfigError, make_config, run_policy, symmetric_soft_loss  # the first four also for `from autodo.train import ...`
 from .data import load_dataset, own_dataset, IndexedDataset
 from .bias import load_or_make_split, stratified_valid
@@ -259,24 +259,36 @@ def save_checkpoint(self:Run, epoch:int):
 # %% ../nbs/10_train.ipynb #64d8b2ab
 _CHECKPOINT_KEYS = {'config', 'epoch', 'model', 'opt', 'ado', 'history'}
 
+def _check_progress(state:dict, epochs:int):
+    "A `ValueError` if a checkpoint's progress lies: its epoch, its history of epochs 0 to it, finite model weights"
+    e, h = state['epoch'], state['history']
+    if isinstance(e, bool) or not isinstance(e, int) or not 0 <= e < epochs: raise ValueError(f"epoch={e!r} is not an epoch in [0, {epochs})")
+    if not isinstance(h, list) or [m.get('epoch') if isinstance(m, dict) else None for m in h] != list(range(e + 1)):
+        raise ValueError(f"its history does not hold the metrics of epochs 0 to {e}")
+    model = state['model'] if isinstance(state['model'], dict) else {}
+    bad = next((k for k, v in model.items() if isinstance(v, torch.Tensor) and v.is_floating_point() and not torch.isfinite(v).all()), None)
+    if bad: raise ValueError(f"model weights {bad} are not finite")
+
 @patch
 def load_checkpoint(self:Run) -> int:
     "Resume from the checkpoint if there is one: returns the first epoch still to run"
     p = self.paths['ckpt']
     if not p.exists(): return 0
     fix = "delete it to start this run again"
-    try:
-        state = torch.load(p, map_location=self.device, weights_only=True)  # tensors and plain data only: never code
-        if not isinstance(state, dict) or _CHECKPOINT_KEYS - set(state): raise ValueError(f"keys {sorted(_CHECKPOINT_KEYS)} expected")
-    except Exception as e:
-        why = ('it holds objects other than tensors and plain data, and loading those could run code' if isinstance(e, pickle.UnpicklingError)
-               else f'{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ""}')
-        raise CheckpointError(f"checkpoint {str(p)!r} is corrupt or not an autodo checkpoint ({why}); {fix}") from e
+    corrupt = lambda why: CheckpointError(f"checkpoint {str(p)!r} is corrupt or not an autodo checkpoint ({why}); {fix}")
+    try: state = torch.load(p, map_location=self.device, weights_only=True)  # tensors and plain data only: never code
+    except Exception as e: raise corrupt(torch_load_error(e)) from e
+    if not isinstance(state, dict) or _CHECKPOINT_KEYS - set(state) or not isinstance(state['config'], dict):
+        raise corrupt(f"keys {sorted(_CHECKPOINT_KEYS)} expected, with the config a dictionary")
     diff = config_diff(self.cfg, state['config'], defaults=Config())  # fields added later: their defaults
     if diff:
-        raise CheckpointError(f"checkpoint {str(p)!r} belongs to another configuration ("
+        other_data = ('it was made from other data of the same name (the folder changed since, or another folder of that name '
+                      'shares this results root): ') if 'data_id' in diff else ''
+        raise CheckpointError(f"checkpoint {str(p)!r} belongs to another configuration ({other_data}"
                               + ', '.join(f'{k}: {a!r} there, {b!r} asked' for k, (a, b) in diff.items())
                               + "); give this variant its own --tag (or another run number or root), or delete it")
+    try: _check_progress(state, self.cfg.epochs)
+    except ValueError as e: raise corrupt(e) from None
     try:
         self.model.load_state_dict(state['model']); self.opt.load_state_dict(state['opt'])
         self.ado.load_state_dict(state['ado'])
@@ -434,7 +446,7 @@ def restore(self:Run) -> Run:
     self.setup_data(); self.setup_model(); self.history = []
     if self.load_checkpoint() != self.cfg.epochs:
         raise CheckpointError(f"{self.paths['ckpt']} is not a finished run; finish it with autodo-train first")
-    self.results = json.loads(self.paths['results'].read_text())
+    self.results = read_results(self.paths['results'], schema=self.cfg)
     self.model.eval()
     return self
 

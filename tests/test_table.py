@@ -82,6 +82,14 @@ def _requeue(env, job:str):
         time.sleep(0.1)
     raise TimeoutError(f'requeued job {job} did not start again')
 
+def _cancel_unfinished(env, job:str, metrics:Path) -> list:
+    "Cancel `job` at a point where its cell cannot be complete: suspended (stopped) first, its files checked, then cancelled; its metrics lines then"
+    subprocess.run(['scontrol', 'suspend', job], env=env, check=True)
+    lines = metrics.read_text().splitlines()
+    assert len(lines) < 4 and not metrics.with_suffix('.json').exists(), f'the cell finished before job {job} was suspended'
+    subprocess.run(['scancel', job], env=env, check=True)  # Slurm resumes it only to deliver SIGTERM: no epoch can end meanwhile
+    return lines
+
 def _resumed(metrics:Path, before:list) -> bool:
     "All four epochs, the ones checkpointed before the kill kept as they were (their timings too): resumed, not restarted"
     lines = metrics.read_text().splitlines()
@@ -95,8 +103,8 @@ def test_slurm_table_survives_a_requeue_and_a_cancel_and_equals_the_local_table(
     requeued, requeued_lines, job = _wait_mid_run(tmp_path, env)
     _requeue(env, job)
     watcher = start()  # a second runner meanwhile: Slurm holds every unfinished cell, so it submits nothing and watches
-    cancelled, cancelled_lines, job = _wait_mid_run(tmp_path, env, skip={requeued})
-    subprocess.run(['scancel', job], env=env, check=True)
+    cancelled, _, job = _wait_mid_run(tmp_path, env, skip={requeued})
+    cancelled_lines = _cancel_unfinished(env, job, cancelled)
     (out, err), (wout, werr) = runner.communicate(timeout=600), watcher.communicate(timeout=600)
     assert runner.returncode == 2 and '1 cells failed' in err, (out, err)
     assert 'slurm: 0 already queued or running, 2 to submit' in out and out.count('submitted Digits/') == 2
