@@ -4,11 +4,12 @@
 
 # %% ../nbs/01_data.ipynb #b32310a2
 from __future__ import annotations
+import hashlib, os, re, warnings
 from dataclasses import dataclass, field
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import numpy as np
 import torch
@@ -17,10 +18,10 @@ from torch.utils.data import Dataset
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['SPLITS', 'AUGMENT_OPS', 'DATASETS', 'OWN_DATA_HINT', 'IndexedDataset', 'DatasetInfo', 'register_dataset',
-           'UnknownDatasetError', 'get_info', 'dataset_name', 'digits_arrays', 'DatasetFilesMissing', 'missing_files',
-           'load_dataset', 'CorruptImageError', 'image_tensor', 'stack_images', 'channel_stats', 'own_dataset',
-           'image_folder']
+__all__ = ['SPLITS', 'AUGMENT_OPS', 'DATASETS', 'OWN_DATA_HINT', 'MAX_PIXELS', 'MAX_IMAGE_SIZE', 'IndexedDataset', 'DatasetInfo',
+           'register_dataset', 'UnknownDatasetError', 'get_info', 'dataset_name', 'digits_arrays',
+           'DatasetFilesMissing', 'missing_files', 'load_dataset', 'CorruptImageError', 'TooLargeError', 'image_tensor',
+           'stack_images', 'channel_stats', 'memory_bytes', 'own_dataset', 'LinkError', 'image_folder']
 
 # %% ../nbs/01_data.ipynb #a76bad10
 class IndexedDataset(Dataset):
@@ -84,6 +85,7 @@ class DatasetInfo:
     augment:tuple = ()  # fixed train-time augmentation of `AUGMENT_OPS`, as the original applies it
     classes:tuple = ()  # class names, where the data has them
     own:bool = False  # your own data (a folder or `Dataset`), not one of the paper's benchmarks or `Digits`
+    fingerprint:str = ''  # your own data: a digest of the images and labels as loaded ('' for registered datasets)
 
     @property
     def family(self) -> str:
@@ -236,27 +238,63 @@ def load_dataset(name:str|DatasetInfo,  # a key of `DATASETS`, or an entry from 
 class CorruptImageError(ValueError):
     "An image file of your own folder that cannot be decoded"
 
-def _open_image(path):
+class TooLargeError(ValueError):
+    "An image of your own folder, or the arrays of all of them, too large to load"
+
+MAX_PIXELS = 2 ** 26  # pixels an image of your own folder may have (8192 x 8192); larger ones are refused before decoding
+
+def _unreadable(path, e:Exception) -> CorruptImageError:
+    return CorruptImageError(f"image {str(path)!r} cannot be read ({e}); replace it with a good copy, or remove it")
+
+def _open_image(path,  # an image file
+                load:bool=True,  # decode it (else only its header is read, for its size and mode)
+               ):
+    "PIL image `path`: a `CorruptImageError` or `TooLargeError` naming the file where it cannot be read or is too large"
     from PIL import Image
-    try: img = Image.open(path); img.load()
-    except (OSError, SyntaxError) as e:  # truncated, not an image at all, unreadable (PIL's UnidentifiedImageError is an OSError)
-        raise CorruptImageError(f"image {str(path)!r} cannot be read ({e}); replace it with a good copy, or remove it") from None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('error', Image.DecompressionBombWarning)
+            img = Image.open(path)
+        size = f'{img.width} x {img.height} pixels'
+        if img.width * img.height > MAX_PIXELS: img.close()
+        elif load: img.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:  # over Pillow's own, larger limits
+        img, size = None, ''.join(re.findall(r'\d+ pixels', str(e))[:1])
+    except MemoryError: raise
+    except Exception as e: raise _unreadable(path, e) from None  # truncated, empty, not an image, no permission: OSError, ValueError, zlib.error...
+    if img is None or img.width * img.height > MAX_PIXELS:
+        raise TooLargeError(f"image {str(path)!r} is too large ({size}; MAX_PIXELS is {MAX_PIXELS} = 8192 x 8192); "
+                            "shrink it (to about the size you train at), or remove it")
     return img
 
+# %% ../nbs/01_data.ipynb #e6375c69
+_DEEP = ('I', 'I;16', 'I;16L', 'I;16B', 'I;16N', 'F')  # PIL modes of more than 8 bits, all greyscale
+
+def _channels(mode:str) -> int: return 1 if mode in ('1', 'L', *_DEEP) else 3
+
+def _eight_bit(img) -> np.ndarray:
+    "A 16-bit or float PIL image as `uint8` `(H, W)`: integers / 257, floats by their largest value (<= 1: * 255, <= 255: as is, else / 257)"
+    a = np.nan_to_num(np.asarray(img, dtype=np.float32))
+    top = a.max(initial=0)
+    scale = 257 if img.mode != 'F' or top > 255 else 1 if top > 1 else 1 / 255
+    return np.clip(np.rint(a / scale), 0, 255).astype(np.uint8)
+
 def image_tensor(img) -> torch.Tensor:
-    "An image (PIL, or a tensor `(C, H, W)` / `(H, W)`, `uint8` or float in [0, 1]) as a `uint8` tensor `(C, H, W)`"
+    "An image (PIL of any mode, or a tensor `(C, H, W)` / `(H, W)`, `uint8` or float in [0, 1]) as a `uint8` tensor `(C, H, W)`"
     if isinstance(img, torch.Tensor):
         t = img if img.ndim == 3 else img[None]
         return t if t.dtype == torch.uint8 else (t.float() * 255).round().clamp(0, 255).to(torch.uint8)
     from torchvision.transforms.v2.functional import pil_to_tensor
-    grey = img.mode in ('1', 'L', 'I', 'I;16', 'F')
-    return pil_to_tensor(img if img.mode in ('L', 'RGB') else img.convert('L' if grey else 'RGB'))
+    if img.mode in _DEEP: return torch.from_numpy(_eight_bit(img))[None]
+    return pil_to_tensor(img if img.mode in ('L', 'RGB') else img.convert('L' if _channels(img.mode) == 1 else 'RGB'))
 
 # %% ../nbs/01_data.ipynb #a3c3e644
-def stack_images(images:list, size:tuple, channels:int) -> torch.Tensor:
+def stack_images(images:Iterable, size:tuple, channels:int,
+                 n:int|None=None,  # how many `images` there are (default: `len(images)`), for images decoded as they come
+                ) -> torch.Tensor:
     "`uint8` images `(C, H, W)` of any size and 1, 3 or 4 channels as one tensor `(N, channels, *size)`"
     from torchvision.transforms.v2.functional import resize, rgb_to_grayscale
-    out = torch.empty(len(images), channels, *size, dtype=torch.uint8)
+    out = torch.empty(len(images) if n is None else n, channels, *size, dtype=torch.uint8)
     for i, x in enumerate(images):
         x = x[:3]
         if len(x) != channels: x = x.expand(3, -1, -1) if channels == 3 else rgb_to_grayscale(x)
@@ -273,10 +311,41 @@ def channel_stats(images:torch.Tensor, chunk:int=4096) -> tuple[tuple, tuple]:
     mean = s / n
     return tuple(round(float(m), 4) for m in mean), tuple(round(float(v), 4) for v in (s2 / n - mean ** 2).clamp(min=0).sqrt())
 
+# %% ../nbs/01_data.ipynb #f2bf4233
+MAX_IMAGE_SIZE = 4096  # the largest `image_size` (--image-size) of your own images
+
+def memory_bytes() -> int:
+    "This machine's physical memory in bytes"
+    return os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE')
+
+def _check_fits(name:str, count:int, channels:int, size:tuple, image_size:int|None):
+    "Raise a `TooLargeError` naming the size where `count` `uint8` images `(channels, *size)` would not fit in memory"
+    need, have = count * channels * size[0] * size[1], memory_bytes()
+    if need > have:
+        at = f'image_size={image_size}' if image_size else f'their most common size {size[0]} x {size[1]}'
+        raise TooLargeError(f"{name}: {count} images of {channels} channel(s) at {at} need {need / 2**30:.1f} GiB, more than this "
+                            f"machine's {have / 2**30:.1f} GiB of memory; pass a smaller --image-size")
+
+# %% ../nbs/01_data.ipynb #fc1b107d
+def _fingerprint(arrays:dict, classes:tuple) -> str:
+    "16 hex digits of the SHA-256 of each split's images (shape and bytes) and labels, in `SPLITS` order, and the class names"
+    h = hashlib.sha256(repr(tuple(classes)).encode())
+    for s in (s for s in SPLITS if s in arrays):
+        x, y = arrays[s]
+        h.update(f'{s} {tuple(x.shape)} {len(y)}'.encode()); h.update(x.contiguous().numpy()); h.update(y.long().contiguous().numpy())
+    return h.hexdigest()[:16]
+
 # %% ../nbs/01_data.ipynb #16a799c0
 def _labels(ds) -> list[int]:
     t = getattr(ds, 'targets', None)
     return [int(y) for y in (t if t is not None else (ds[i][1] for i in range(len(ds))))]
+
+def _decoded(ds) -> tuple[Iterable, list]:
+    "`ds`'s images as `uint8` tensors and their shapes `(C, H, W)`: decoded as they come where `ds` has `shapes` (read from file headers), else now"
+    shapes = getattr(ds, 'shapes', None)  # a property that reads every file's header: once
+    if shapes is not None: return (image_tensor(ds[i][0]) for i in range(len(ds))), shapes
+    xs = [image_tensor(ds[i][0]) for i in range(len(ds))]
+    return xs, [tuple(x.shape) for x in xs]
 
 def own_dataset(train:Dataset,  # items `(image, label)`: PIL images or tensors, labels in `[0, C)`
                 valid:Dataset|None=None,  # your own clean validation set (else one is held out of train)
@@ -292,15 +361,17 @@ def own_dataset(train:Dataset,  # items `(image, label)`: PIL images or tensors,
     "Your own `(image, label)` datasets as a `DatasetInfo`: images decoded once, resized to one size, held in memory"
     if like is not None and (like not in DATASETS or DATASETS[like].like is not None):
         raise UnknownDatasetError(f"like={like!r} is not one of the paper's datasets; use one of MNIST, SVHN, CIFAR10, CIFAR100, ImageNet")
-    if image_size is not None and (isinstance(image_size, bool) or int(image_size) != image_size or image_size < 4):
-        raise ValueError(f"image_size={image_size!r} must be an integer >= 4 (pixels)")
+    if image_size is not None and (isinstance(image_size, bool) or int(image_size) != image_size or not 4 <= image_size <= MAX_IMAGE_SIZE):
+        raise ValueError(f"image_size={image_size!r} (--image-size) must be an integer from 4 to {MAX_IMAGE_SIZE} (pixels)")
     parts = {s: ds for s, ds in zip(SPLITS, (train, valid, test)) if ds is not None}
     labels = {s: _labels(ds) for s, ds in parts.items()}
-    images = {s: [image_tensor(ds[i][0]) for i in range(len(ds))] for s, ds in parts.items()}
-    if not images['train']: raise ValueError(f"{name}: the train set is empty; give it at least one image per class")
-    size = (image_size,) * 2 if image_size else Counter(tuple(x.shape[-2:]) for x in images['train']).most_common(1)[0][0]
-    channels = 1 if all(len(x) == 1 for xs in images.values() for x in xs) else 3
-    arrays = {s: (stack_images(images[s], size, channels), torch.tensor(labels[s])) for s in parts}
+    images = {s: _decoded(ds) for s, ds in parts.items()}
+    if not labels['train']: raise ValueError(f"{name}: the train set is empty; give it at least one image per class")
+    size = (image_size,) * 2 if image_size else Counter(tuple(c[-2:]) for c in images['train'][1]).most_common(1)[0][0]
+    channels = 1 if all(c[0] == 1 for _, shapes in images.values() for c in shapes) else 3
+    held = sum(map(len, labels.values())) + len(labels['train']) * ('test' not in parts)  # a test set split off train copies it
+    _check_fits(name, held, channels, size, image_size)
+    arrays = {s: (stack_images(xs, size, channels, len(shapes)), torch.tensor(labels[s])) for s, (xs, shapes) in images.items()}
     num_classes = len(classes) or max(max(l) for l in labels.values()) + 1
     for s, (_, y) in arrays.items():
         if y.min() < 0 or y.max() >= num_classes: raise ValueError(f"{name} {s}: labels must lie in [0, {num_classes})")
@@ -315,25 +386,103 @@ def own_dataset(train:Dataset,  # items `(image, label)`: PIL images or tensors,
     info = DatasetInfo(name, num_classes, channels, size[0] if size[0] == size[1] else size, *channel_stats(arrays['train'][0]),
                        sizes={s: len(arrays[s][1]) for s in SPLITS if s in arrays}, valid_size=0.2,
                        files={s: [] for s in arrays}, load=lambda root, split, download: arrays[split], like=like,
-                       augment=base.augment if base else (), classes=tuple(classes), own=True)
+                       augment=base.augment if base else (), classes=tuple(classes), own=True,
+                       fingerprint=_fingerprint(arrays, classes))
     return register_dataset(info) if register else info
 
 # %% ../nbs/01_data.ipynb #947d461a
-@lru_cache(maxsize=8)
+class LinkError(ValueError):
+    "A symbolic link in your own folder that loops, or reaches a folder or image listed already"
+
+def _see(path:str, real:str, seen:dict, holder:str|None=None):
+    "Record `path` (real path `real`) in `seen`, refusing one listed before, or a folder that holds `holder` (its real parent): a loop"
+    if holder is not None and (holder + os.sep).startswith(real + os.sep):
+        raise LinkError(f"{path} links back to {real}, which holds it (a loop); remove the link")
+    if real in seen:
+        what = 'folder (its images would count twice)' if os.path.isdir(real) else 'image (it would count twice)'
+        raise LinkError(f"{path} and {seen[real]} are the same {what}, {real}, reached through a symbolic link; "
+                        "remove the link or the duplicate")
+    seen[real] = path
+
+def _real(e:os.DirEntry, parent:str) -> str: return os.path.realpath(e.path) if e.is_symlink() else os.path.join(parent, e.name)
+
+def _stamp(e:os.DirEntry) -> tuple[int, int]:
+    "Size and modification time of an image file: they change when it does"
+    try: st = e.stat()
+    except OSError as err: raise _unreadable(e.path, err) from None  # a link to nowhere
+    return st.st_size, st.st_mtime_ns
+
+def _walk(folder:str, real:str, seen:dict) -> list[tuple]:
+    "`(file, bytes, mtime_ns)` of the images under `folder` (real path `real`) in torchvision's order, links followed once"
+    from torchvision.datasets.folder import IMG_EXTENSIONS
+    entries, rows = sorted(os.scandir(folder), key=lambda e: e.name), []
+    for e in entries:
+        if e.name.lower().endswith(IMG_EXTENSIONS) and not e.is_dir():
+            _see(e.path, _real(e, real), seen); rows.append((e.path, *_stamp(e)))
+    for e in filter(os.DirEntry.is_dir, entries):
+        r = _real(e, real); _see(e.path, r, seen, real); rows += _walk(e.path, r, seen)
+    return rows
+
+# %% ../nbs/01_data.ipynb #a77c51e2
+def _class_folders(path:Path) -> dict:
+    "Split -> class folder names of image folder `path`, sorted (as torchvision finds them); the same in every split"
+    classes = {s: tuple(sorted(e.name for e in os.scandir(path / s) if e.is_dir())) for s in SPLITS if (path / s).is_dir()}
+    if not classes['train']:
+        raise DatasetFilesMissing(f"{path / 'train'} has no class folders; lay your images out as {path}/train/<class>/<image>")
+    for s, names in classes.items():
+        if names != classes['train']:
+            raise ValueError(f"{path / s} has other class folders than {path / 'train'}: "
+                             f"{sorted(set(names) ^ set(classes['train']))}; give every split the same class folders")
+    return classes
+
+def _list_folder(path:Path) -> tuple[tuple, tuple]:
+    "Class names, and `(split, file, label, bytes, mtime_ns)` of each image of image folder `path`"
+    from torchvision.datasets.folder import IMG_EXTENSIONS
+    classes = _class_folders(path)
+    seen, rows = {os.path.realpath(path): str(path)}, []
+    for d in [path / s for s in classes] + [path / s / c for s in classes for c in classes[s]]:
+        _see(str(d), os.path.realpath(d), seen, os.path.realpath(d.parent))
+    for s in classes:
+        for y, c in enumerate(classes[s]):
+            files = _walk(str(path / s / c), os.path.realpath(path / s / c), seen)
+            if not files: raise DatasetFilesMissing(f"{path / s / c} holds no images ({', '.join(IMG_EXTENSIONS)}); "
+                                                    "put some in it, or remove this class folder from every split")
+            rows += [(s, f, y, *stamp) for f, *stamp in files]
+    return classes['train'], tuple(rows)
+
+# %% ../nbs/01_data.ipynb #c9d40caa
+class _FolderSplit(Dataset):
+    "One split of your own image folder: items `(uint8 image, label)` decoded on access; `targets`, and `shapes` from file headers"
+    def __init__(self, files:list, targets:list): self.files, self.targets = files, targets
+    def __len__(self): return len(self.files)
+
+    def __getitem__(self, i):
+        with _open_image(self.files[i]) as img: return image_tensor(img), self.targets[i]
+
+    @property
+    def shapes(self) -> list:
+        "`(C, H, W)` of each image, read from its header: a bad or huge file is refused before any is decoded"
+        return [_header_shape(f) for f in self.files]
+
+def _header_shape(f) -> tuple:
+    with _open_image(f, load=False) as img: return _channels(img.mode), img.height, img.width
+
+# %% ../nbs/01_data.ipynb #593ce26e
 def image_folder(path,  # a folder holding `train/<class>/*`, optionally `valid/<class>/*` and `test/<class>/*`
                  image_size:int|None=None,  # resize to this square size (default: the most common train size)
                  like:str|None=None,  # a paper dataset whose fixed augmentation, RandAugment settings and presets to borrow
                 ) -> DatasetInfo:
-    "Your own image folder as a `DatasetInfo` named after the folder (see `own_dataset` for the rules)"
-    from torchvision.datasets import ImageFolder
+    "Your own image folder as a `DatasetInfo` named after the folder (see `own_dataset` for the rules); read again when its files change"
     path = Path(path)
     if not (path / 'train').is_dir():
         raise DatasetFilesMissing(f"{path} has no train/ folder; lay your images out as {path}/train/<class>/<image> "
                                   "(optionally valid/ and test/ beside train/, with the same class folders)")
-    sets = {s: ImageFolder(str(path / s), loader=_open_image) for s in SPLITS if (path / s).is_dir()}
-    for s, ds in sets.items():
-        if ds.classes != sets['train'].classes:
-            raise ValueError(f"{path / s} has other class folders than {path / 'train'}: "
-                             f"{sorted(set(ds.classes) ^ set(sets['train'].classes))}; give every split the same class folders")
+    return _load_folder(path, *_list_folder(path), image_size, like)
+
+@lru_cache(maxsize=8)
+def _load_folder(path:Path, classes:tuple, rows:tuple, image_size:int|None, like:str|None) -> DatasetInfo:
+    "`image_folder` of the images `rows` (`(split, file, label, bytes, mtime_ns)`), cached on them"
+    by_split = {s: [r for r in rows if r[0] == s] for s in SPLITS}
+    sets = {s: _FolderSplit([r[1] for r in rs], [r[2] for r in rs]) for s, rs in by_split.items() if rs}
     return own_dataset(sets['train'], sets.get('valid'), sets.get('test'), name=path.name, image_size=image_size, like=like,
-                       classes=tuple(sets['train'].classes), register=False)
+                       classes=classes, register=False)
