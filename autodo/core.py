@@ -274,10 +274,11 @@ def _not_plain(path, what:str) -> LinkedFileError:
     return LinkedFileError(f"{path} is {what}; autodo opens its own files only directly, so that nobody can make it write "
                            "elsewhere: remove it and run again")
 
-def plain_path(path) -> Path:
-    "`path` if nothing is there or a plain file, for a writer that cannot use `open_plain` (another process); else a `LinkedFileError`"
+def plain_path(path, folder:bool=False) -> Path:
+    "`path` if nothing is there or a plain file (a folder if `folder`), for writers that cannot use `open_plain`; else a `LinkedFileError`"
     p = Path(path)
-    if p.is_symlink() or (p.exists() and not p.is_file()): raise _not_plain(p, 'a symbolic link' if p.is_symlink() else 'not a plain file')
+    if p.is_symlink() or (p.exists() and (p.is_dir() != folder or not (p.is_dir() or p.is_file()))):
+        raise _not_plain(p, 'a symbolic link' if p.is_symlink() else 'not a plain folder' if folder else 'not a plain file')
     return p
 
 @patch_to(RunStore)

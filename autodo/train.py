@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from fastcore.basics import patch
 from torch.utils.data import Dataset
 
-from .core import atomic_write, die_with_parent, RunStore, RunLockedError, config_diff, read_results, torch_load_error
+from .core import atomic_write, die_with_parent, plain_path, RunStore, RunLockedError, config_diff, read_results, torch_load_error
 from .config import METHODS, Config, ConfigError, make_config, run_policy, symmetric_soft_loss  # the first four also for `from autodo.train import ...`
 from .data import load_dataset, own_dataset, IndexedDataset
 from .bias import load_or_make_split, stratified_valid
@@ -311,7 +311,7 @@ class MetricsLog(Callback):
     "Each epoch's metrics as JSON lines (rewritten from the history, atomically) and in tensorboard (the first process)"
     def before_fit(self, run, start):
         from torch.utils.tensorboard import SummaryWriter
-        self.tb = SummaryWriter(str(run.paths['tb']), purge_step=start) if run.rank == 0 else None
+        self.tb = SummaryWriter(str(plain_path(run.paths['tb'], folder=True)), purge_step=start) if run.rank == 0 else None
     def after_epoch(self, run, epoch, m):
         if self.tb is None: return
         atomic_write(run.paths['metrics'], lambda p: p.write_text(''.join(json.dumps(h) + '\n' for h in run.history)))

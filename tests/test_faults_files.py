@@ -64,6 +64,12 @@ def test_outputs_replace_planted_links_instead_of_writing_through_them(tmp_path)
     assert victim.read_text() == 'keep' and not results.is_symlink() and not Path(f'{stem}.md').is_symlink()
     assert json.loads(results.read_text())['epochs_run'] == 2
 
+def test_a_planted_link_at_a_runs_tensorboard_folder_is_refused(tmp_path):
+    tb = RunStore(tmp_path / 'root').path(quick_cfg(tmp_path / 'root'), 'tb')
+    tb.parent.mkdir(parents=True); (tmp_path / 'theirs').mkdir(); tb.symlink_to(tmp_path / 'theirs')
+    assert_clean_error(run_cli('autodo-train', *QUICK, '--data', tmp_path / 'root'), 'is a symbolic link')
+    assert not list((tmp_path / 'theirs').iterdir())
+
 def test_a_planted_link_at_a_cells_notebook_is_refused(tmp_path):
     from autodo.table import papermill_command, table_cells
     cell = table_cells('Digits', ['baseline'], [(10, 0.1)], 1, str(tmp_path), epochs=2)[0]
