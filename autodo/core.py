@@ -141,7 +141,7 @@ def check_fields(obj, error=SettingError, skip=()):
 
 # %% ../nbs/00_core.ipynb #b08c434a
 OUTPUTS = {'ckpt': '.ckpt', 'metrics': '.jsonl', 'results': '.json', 'notebook': '.ipynb', 'curves': '_curves.png',
-           'learned': '_learned.png', 'lock': '.lock'}
+           'learned': '_learned.png', 'points': '_points.csv', 'lock': '.lock'}
 
 NAME = re.compile(r'[A-Za-z0-9][A-Za-z0-9._+-]{0,63}')
 

@@ -86,6 +86,7 @@ class DatasetInfo:
     classes:tuple = ()  # class names, where the data has them
     own:bool = False  # your own data (a folder or `Dataset`), not one of the paper's benchmarks or `Digits`
     fingerprint:str = ''  # your own data: a digest of the images and labels as loaded ('' for registered datasets)
+    sources:dict = field(default_factory=dict, repr=False, compare=False)  # your own data: split -> where each image came from (its file, or its index in your `Dataset`)
 
     @property
     def family(self) -> str:
@@ -365,6 +366,7 @@ def own_dataset(train:Dataset,  # items `(image, label)`: PIL images or tensors,
         raise ValueError(f"image_size={image_size!r} (--image-size) must be an integer from 4 to {MAX_IMAGE_SIZE} (pixels)")
     parts = {s: ds for s, ds in zip(SPLITS, (train, valid, test)) if ds is not None}
     labels = {s: _labels(ds) for s, ds in parts.items()}
+    sources = {s: [str(f) for f in ds.files] if hasattr(ds, 'files') else [f'{s}[{i}]' for i in range(len(ds))] for s, ds in parts.items()}
     images = {s: _decoded(ds) for s, ds in parts.items()}
     if not labels['train']: raise ValueError(f"{name}: the train set is empty; give it at least one image per class")
     size = (image_size,) * 2 if image_size else Counter(tuple(c[-2:]) for c in images['train'][1]).most_common(1)[0][0]
@@ -380,6 +382,7 @@ def own_dataset(train:Dataset,  # items `(image, label)`: PIL images or tensors,
         x, y = arrays['train']
         tr, te = train_test_split(np.arange(len(y)), test_size=test_share, stratify=y.numpy(), random_state=0)
         arrays['train'], arrays['test'] = (x[tr], y[tr]), (x[te], y[te])
+        sources['train'], sources['test'] = [sources['train'][i] for i in tr], [sources['train'][i] for i in te]
     missing = sorted(set(range(num_classes)) - set(arrays['train'][1].tolist()))
     if missing: raise ValueError(f"{name}: classes {missing} have no train images; every class needs some")
     base = DATASETS[like] if like else None
@@ -387,7 +390,7 @@ def own_dataset(train:Dataset,  # items `(image, label)`: PIL images or tensors,
                        sizes={s: len(arrays[s][1]) for s in SPLITS if s in arrays}, valid_size=0.2,
                        files={s: [] for s in arrays}, load=lambda root, split, download: arrays[split], like=like,
                        augment=base.augment if base else (), classes=tuple(classes), own=True,
-                       fingerprint=_fingerprint(arrays, classes))
+                       fingerprint=_fingerprint(arrays, classes), sources={s: tuple(v) for s, v in sources.items()})
     return register_dataset(info) if register else info
 
 # %% ../nbs/01_data.ipynb #947d461a

@@ -30,7 +30,7 @@ from .plots import plot_learning_curves, learned_figure, point_groups
 # %% auto #0
 __all__ = ['warmup_cosine', 'batches', 'CheckpointError', 'Run', 'Callback', 'MetricsLog', 'Checkpoints', 'ShortRunWarning',
            'movement_budget', 'soft_label_gap', 'run_results', 'warn_if_short', 'ShortRunCheck', 'config_signature',
-           'Figures', 'ResultsFile', 'default_callbacks', 'train']
+           'Figures', 'PointsFile', 'ResultsFile', 'default_callbacks', 'train']
 
 # %% ../nbs/10_train.ipynb #285a1809
 def warmup_cosine(epoch:int,  # epoch (for the hyper learning rate: hyper epoch, counted from the start epoch)
@@ -90,7 +90,7 @@ class Run:
                                   f"give a multiple of {self.world}, or another --nproc-per-node")
         self.callbacks = sorted([*default_callbacks(), *(callbacks or [])], key=lambda cb: cb.order)
         self.store = RunStore(cfg.root)
-        self.paths = {k: self.store.path(cfg, k) for k in ('ckpt', 'metrics', 'results', 'tb', 'curves', 'learned')}
+        self.paths = {k: self.store.path(cfg, k) for k in ('ckpt', 'metrics', 'results', 'tb', 'curves', 'learned', 'points')}
         self.seed = cfg.run if cfg.seed is None else cfg.seed
 
     @property
@@ -522,6 +522,30 @@ class Figures(Callback):
     def after_fit(self, run):
         if run.rank == 0: run.save_figures()
 
+@patch
+@torch.no_grad()
+def point_losses(self:Run) -> pd.DataFrame:
+    "The final model's view of each train point: loss against its given label, predicted class, probability of the given label"
+    sp, out = self.split, []
+    for logits, y in self.predict(self.train_set, sp.train_idx, sp.targets):
+        out.append(torch.stack([F.cross_entropy(logits, y, reduction='none'), logits.argmax(1).float(),
+                                logits.softmax(1).gather(1, y[:, None])[:, 0]], 1).cpu())
+    loss, pred, p = torch.cat(out).T.numpy()
+    return pd.DataFrame(dict(loss=loss, model_argmax=pred.astype(int), p_model_label=p))
+
+@patch
+def points(self:Run) -> pd.DataFrame:
+    "One row per train point: where it came from (your file, else its dataset index), its labels, what AutoDO learned, the final model's loss"
+    df, sources = self.point_frame(), self.info.sources.get('train')
+    df.insert(1, 'source', [sources[i] for i in df.point] if sources else df.point)
+    return pd.concat([df, self.point_losses()], axis=1)
+
+class PointsFile(Callback):
+    "The per-point table (`Run.points`) as CSV beside the results, after the last epoch (the first process)"
+    order = 15
+    def after_fit(self, run):
+        if run.rank == 0: atomic_write(run.paths['points'], lambda p: run.points().to_csv(p, index=False))
+
 class ResultsFile(Callback):
     "The results file, written last: a run is finished only when every output it owes is written (the first process)"
     order = 20
@@ -529,8 +553,8 @@ class ResultsFile(Callback):
         if run.rank == 0: atomic_write(run.paths['results'], lambda p: p.write_text(json.dumps(run.results, indent=1)))
 
 def default_callbacks() -> list[Callback]:
-    "What every run does around its loop: warn if short, log metrics, checkpoint, draw figures, write the results"
-    return [ShortRunCheck(), MetricsLog(), Checkpoints(), Figures(), ResultsFile()]
+    "What every run does around its loop: warn if short, log metrics, checkpoint, draw figures, write the per-point table and the results"
+    return [ShortRunCheck(), MetricsLog(), Checkpoints(), Figures(), PointsFile(), ResultsFile()]
 
 def _fit_process(cfg:Config) -> dict: return Run(cfg).fit()
 
