@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_method.ipynb #4d42b665
 from __future__ import annotations
-import contextlib, math
+import contextlib, math, numbers, operator
 from typing import Callable, Iterable
 
 import pandas as pd
@@ -14,12 +14,71 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .config import LEARNED_AUGMENTS
+from .core import AutodoError
 from .hypermodels import AugmentModel, LossModel, SparseRMSprop, learned_frame
 from .hypergrad import hypergrad, SOLVERS
 
 # %% auto #0
-__all__ = ['AUGMENT_MODES', 'AutoDO', 'all_sum', 'all_rows', 'eval_mode', 'split_model', 'validation_features', 'hyper_step',
-           'HyperStepError']
+__all__ = ['INDEX_DTYPES', 'AUGMENT_MODES', 'AutoDOInputError', 'check_int', 'check_real', 'check_index', 'check_labels',
+           'same_length', 'AutoDO', 'batch_parts', 'all_sum', 'all_rows', 'eval_mode', 'split_model',
+           'validation_features', 'hyper_step', 'HyperStepError', 'check_keys', 'check_tensors']
+
+# %% ../nbs/08_method.ipynb #20a1bce4
+class AutoDOInputError(AutodoError, ValueError):
+    "A bad argument to an `AutoDO` method; the message names it, what it got and what it needs"
+
+def _got(v) -> str:
+    "How a message shows an argument: a tensor by dtype and shape, a container by its size or keys, anything else by value"
+    if isinstance(v, torch.Tensor): return f"a {v.dtype} tensor of shape {tuple(v.shape)}"
+    if isinstance(v, dict): return f"a dict with keys {', '.join(map(str, v)) or 'none'}"
+    if isinstance(v, (tuple, list)): return f"a {type(v).__name__} of {len(v)} items"
+    return repr(v)[:80]
+
+def _need(ok:bool, name:str, v, what:str):
+    "Raise `AutoDOInputError` saying that argument `name` is `v` and `what` it must be, unless `ok`"
+    if not ok: raise AutoDOInputError(f"{name} is {_got(v)}: {what}")
+
+def check_int(v, name:str, low:int) -> int:
+    "`v` as an `int` if it is an integer (not a bool) >= `low`, else `AutoDOInputError`"
+    try: i = None if isinstance(v, bool) else operator.index(v)
+    except TypeError: i = None
+    if i is None or i < low: raise AutoDOInputError(f"{name}={v!r} must be an integer >= {low}")
+    return i
+
+def check_real(v, name:str, positive:bool=False) -> float:
+    "`v` if it is a finite number >= 0 (> 0 if `positive`), not a bool, else `AutoDOInputError`"
+    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or v < 0 or (positive and v == 0):
+        raise AutoDOInputError(f"{name}={v!r} must be a finite number {'> 0' if positive else '>= 0'}")
+    return v
+
+# %% ../nbs/08_method.ipynb #e929c9cd
+INDEX_DTYPES = (torch.int64, torch.int32)  # what torch indexes rows with (uint8 and bool index as masks)
+
+def check_index(t, n:int,
+                name:str='idx', kind:str='point indices', bound:str='n_train'):  # how messages call `t`, its values and `n`
+    "`t` if it is a 1-D int64 or int32 tensor of values in `[0, n)`, else `AutoDOInputError`; values read back (min, max) on the CPU only"
+    _need(isinstance(t, torch.Tensor) and t.dtype in INDEX_DTYPES and t.ndim == 1, name, t, f"{kind} must be a 1-D int64 (or int32) tensor")
+    if t.shape[0] and t.device.type == 'cpu':  # on a GPU, reading them back would make every batch wait for it
+        lo, hi = t.aminmax()
+        lo, hi = lo.item(), hi.item()
+        if lo < 0 or hi >= n: raise AutoDOInputError(f"{name} holds {lo if lo < 0 else hi}: {kind} must lie in [0, {bound}={n})")
+    return t
+
+def check_labels(t, num_classes:int, name:str, n:int) -> torch.Tensor:
+    "`t` if it holds one label in `[0, num_classes)` per training point (`n` of them), else `AutoDOInputError`"
+    check_index(t, num_classes, name, 'labels', 'num_classes')
+    if len(t) != n: raise AutoDOInputError(f"{name} has {len(t)} labels: it needs one per training point, n_train={n}")
+    return t
+
+def same_length(parts:dict,  # tensors by name
+                of:str='') -> int:  # what they are part of, to start their names in messages
+    "The length that all `parts` share, at least 1, else `AutoDOInputError` naming the odd one"
+    (first, t), *rest = parts.items()
+    n = len(t)
+    if not n: raise AutoDOInputError(f"{of}{first} is empty: a batch needs at least one point")
+    for name, u in rest:
+        if len(u) != n: raise AutoDOInputError(f"{of}{name} has length {len(u)} but {of}{first} has {n}: a batch needs one of each per point")
+    return n
 
 # %% ../nbs/08_method.ipynb #6e26f095
 AUGMENT_MODES = ('NONE', *LEARNED_AUGMENTS)
@@ -43,6 +102,10 @@ class AutoDO:
         if augment not in AUGMENT_MODES: raise ValueError(f"augment={augment!r} is unknown; use one of {', '.join(AUGMENT_MODES)}")
         if solver not in SOLVERS: raise ValueError(f"solver={solver!r} is unknown; use one of {', '.join(SOLVERS)}")
         if soft_norm not in ('logit', 'row'): raise ValueError(f"soft_norm={soft_norm!r} is unknown; use 'logit' or 'row'")
+        n_train, num_classes = check_int(n_train, 'n_train', 1), check_int(num_classes, 'num_classes', 2)
+        upsample, iters = check_int(upsample, 'upsample', 1), check_int(iters, 'iters', 0)
+        hyper_lr, alpha = check_real(hyper_lr, 'hyper_lr', positive=True), check_real(alpha, 'alpha', positive=True)
+        if targets is not None: check_labels(targets, num_classes, 'targets', n_train)
         self.aug_model = AugmentModel(n_train, shared=augment == 'SHA', upsample=upsample) if augment != 'NONE' else None
         self.loss_model = LossModel(n_train, num_classes, loss, targets=targets, symmetric=symmetric)
         tables = self.tables
@@ -74,19 +137,44 @@ def to(self:AutoDO, device) -> AutoDO:
     self.opt.last = [s.to(device) for s in self.opt.last]
     return self
 
+# %% ../nbs/08_method.ipynb #dacb8e0c
+@patch
+def check_batch(self:AutoDO,
+                of:str='',  # what the batch is, to start the names in messages, e.g. "train_batch's "
+                **parts):  # what it holds: any of `x` (images), `logits`, `y` (labels) and `idx` (point indices)
+    "The size of a batch whose `parts` fit this `AutoDO` and each other, else `AutoDOInputError` naming the part"
+    if 'x' in parts:
+        x, warps = parts['x'], self.aug_model is not None
+        _need(isinstance(x, torch.Tensor) and (not warps or (x.is_floating_point() and x.ndim == 4)), of + 'x', x,
+             'images to augment must be a float tensor (batch, channels, height, width)' if warps else 'it must be a tensor')
+    if 'logits' in parts:
+        z = parts['logits']
+        _need(isinstance(z, torch.Tensor) and z.is_floating_point() and z.shape[1:] == (self.num_classes,), of + 'logits', z,
+             f'logits must be a float tensor of shape (batch, num_classes={self.num_classes})')
+    if 'y' in parts: check_index(parts['y'], self.num_classes, of + 'y', 'labels', 'num_classes')
+    if 'idx' in parts: check_index(parts['idx'], self.n_train, of + 'idx')
+    return same_length(parts, of)
+
+def batch_parts(batch, name:str, parts:str) -> tuple:
+    "`batch` as a tuple of its `parts` (their names, comma-separated), else `AutoDOInputError`"
+    _need(isinstance(batch, (tuple, list)) and len(batch) == len(parts.split(', ')), name, batch, f'it must be a tuple ({parts})')
+    return tuple(batch)
+
 # %% ../nbs/08_method.ipynb #2be67d7c
 @patch
 @torch.no_grad()
 def augment(self:AutoDO, x:torch.Tensor, idx:torch.Tensor) -> torch.Tensor:
     "Images `x` of points `idx` warped by affine transforms sampled from their learned augmentation (as they are)"
+    self.check_batch(x=x, idx=idx)
     if self.aug_model is None: return x
     return self.aug_model(x, self.aug_model.params.rows(idx, grad=False).value.to(x.dtype))
 
 @patch
 def loss(self:AutoDO, logits:torch.Tensor, y:torch.Tensor, idx:torch.Tensor) -> torch.Tensor:
     "Mean train loss of a batch under its points' learned weights and soft labels (cross-entropy for loss='NONE')"
+    self.check_batch(logits=logits, y=y, idx=idx)
     with torch.no_grad(): rows = self.loss_model.rows(idx, grad=False)
-    return self.loss_model(logits.float(), y, rows)
+    return self.loss_model(logits.float(), y.long(), rows)
 
 # %% ../nbs/08_method.ipynb #62944968
 def all_sum(ts:list) -> list:
@@ -191,9 +279,10 @@ def hyper_step(self:AutoDO, model:nn.Module,
                lr:float|None=None,  # this step's hyper learning rate (default: the current one)
               ) -> dict:
     "One hyper-step: the hypergradient of the train batch's rows, then a sparse RMSprop step on them only"
-    if lr is not None: self.opt.lr = lr
-    x, y, idx = train_batch
-    return hyper_step(model, self.aug_model, self.loss_model, self.opt, val_batch, (x, y, idx.to(x.device)),
+    (xv, yv), (x, y, idx) = batch_parts(val_batch, 'val_batch', 'x, y'), batch_parts(train_batch, 'train_batch', 'x, y, idx')
+    self.check_batch("val_batch's ", x=xv, y=yv); self.check_batch("train_batch's ", x=x, y=y, idx=idx)
+    if lr is not None: self.opt.lr = check_real(lr, 'lr')
+    return hyper_step(model, self.aug_model, self.loss_model, self.opt, (xv, yv.long()), (x, y.long(), idx.to(x.device)),
                       solver=self.solver, iters=self.iters, alpha=self.alpha, last_layer=self.last_layer,
                       distributed=self.distributed)
 
@@ -205,9 +294,13 @@ def hyper_pass(self:AutoDO, model:nn.Module,
                lr:float|Callable|None=None,  # hyper learning rate: a number, or a function of the step number
               ) -> dict:
     "One hyper-step per train batch; the mean statistics of the steps, or `HyperStepError` when most were skipped"
-    sums, steps, skipped = {}, 0, self.opt.skipped
-    for k, (tb, vb) in enumerate(zip(train_batches, val_batches)):
-        s = self.hyper_step(model, tuple(vb)[:2], tuple(tb), lr(k) if callable(lr) else lr)
+    if lr is not None and not callable(lr): check_real(lr, 'lr')
+    sums, steps, skipped, val = {}, 0, self.opt.skipped, iter(val_batches)
+    for k, tb in enumerate(train_batches):
+        if (vb := next(val, None)) is None:
+            raise AutoDOInputError(f"val_batches ran out after {k} batches: it needs one batch per train batch (e.g. itertools.cycle)")
+        try: s = self.hyper_step(model, tuple(vb)[:2], tb, check_real(lr(k), f'lr({k})') if callable(lr) else lr)
+        except AutoDOInputError as e: raise AutoDOInputError(f"hyper_pass, batch {k}: {e}") from None
         for key, v in s.items():
             if key != 'finite' and math.isfinite(v): sums[key] = sums.get(key, 0.) + v
         steps += 1
@@ -224,12 +317,39 @@ def state_dict(self:AutoDO) -> dict:
     "The tables and the optimizer state, to save with your checkpoint"
     return dict(tables=[t.table for t in self.tables], opt=self.opt.state_dict())
 
+def check_keys(d, name:str, keys:tuple) -> dict:
+    "`d` if it is a dict with `keys`, else `AutoDOInputError`"
+    _need(isinstance(d, dict) and set(keys) <= set(d), name, d, f"it must be a dict with keys {', '.join(keys)}, from state_dict()")
+    return d
+
+def check_tensors(got, mine:list, name:str) -> list:
+    "`got` if it is a list of finite tensors of the shapes and dtypes of `mine`, else `AutoDOInputError`"
+    shapes = lambda ts: [tuple(t.shape) for t in ts]
+    _need(isinstance(got, (list, tuple)) and all(isinstance(t, torch.Tensor) for t in got), name, got, f'it must be a list of {len(mine)} tensors')
+    if shapes(got) != shapes(mine):
+        raise AutoDOInputError(f"{name} of shapes {shapes(got)} does not fit this AutoDO's {shapes(mine)}; "
+                               "build AutoDO with the same n_train, num_classes and modes")
+    for j, (g, m) in enumerate(zip(got, mine)):
+        _need(g.dtype == m.dtype, f'{name}[{j}]', g, f"it must be {m.dtype}, as this AutoDO's")
+        if g.is_floating_point() and not (ok := torch.isfinite(g)).all():
+            raise AutoDOInputError(f"{name}[{j}] holds {g[~ok][0].item()}: a saved state must be finite")
+    return got
+
+@patch
+def check_state(self:AutoDO, state) -> dict:
+    "`state` if `load_state_dict` can restore all of it: `state_dict()` output of an `AutoDO` like this one, finite"
+    check_keys(state, 'state', ('tables', 'opt'))
+    opt = check_keys(state['opt'], "state['opt']", tuple(self.opt.state_dict()))
+    check_tensors(state['tables'], [t.table for t in self.tables], "state['tables']")
+    for k in ('square_avg', 'last'): check_tensors(opt[k], getattr(self.opt, k), f"state['opt'][{k!r}]")
+    for k in ('steps', 'skipped'): check_int(opt[k], f"state['opt'][{k!r}]", 0)
+    check_real(opt['lr'], "state['opt']['lr']")
+    return state
+
 @patch
 def load_state_dict(self:AutoDO, state:dict):
-    "Restore `state_dict()` output (tables of the same shapes)"
-    if len(state['tables']) != len(self.tables) or any(t.table.shape != s.shape for t, s in zip(self.tables, state['tables'])):
-        raise ValueError(f"AutoDO state of tables {[tuple(s.shape) for s in state['tables']]} does not fit this one's "
-                         f"{[tuple(t.table.shape) for t in self.tables]}; build AutoDO with the same n_train, classes and modes")
+    "Restore `state_dict()` output of an `AutoDO` like this one: all of it, or (`AutoDOInputError`) nothing"
+    self.check_state(state)
     for t, s in zip(self.tables, state['tables']): t.table.copy_(s)
     self.opt.load_state_dict(state['opt'])
 
@@ -240,4 +360,7 @@ def frame(self:AutoDO,
           clean_labels:torch.Tensor|None=None,  # their true labels where known (default: `labels`)
          ) -> pd.DataFrame:
     "One row per point: labels, noise, learned weight, soft label and augmentation (see `learned_frame`)"
+    check_index(idx, self.n_train)
+    for name, t in dict(labels=labels, clean_labels=clean_labels).items():
+        if t is not None: check_labels(t, self.num_classes, name, self.n_train)
     return learned_frame(idx, labels, labels if clean_labels is None else clean_labels, self.aug_model, self.loss_model)
