@@ -14,7 +14,7 @@ from .config import AUGMENTS, CPU, HYPER_OPTS, LOSSES, METHODS, PAPER, PROTOCOLS
 # %% auto #0
 __all__ = ['PRESET_FIELDS', 'OriginalSwitches', 'train_parser', 'config_from_args', 'train_cli', 'table_column', 'TableOptions',
            'table_parser', 'launcher_from_args', 'table_cli', 'ResultsOptions', 'results_cli', 'DensityOptions',
-           'density_cli', 'DocsOptions', 'docs_cli']
+           'density_cli', 'LabelsOptions', 'labels_cli', 'DocsOptions', 'docs_cli']
 
 # %% ../nbs/14_cli.ipynb #d37cabd2
 PRESET_FIELDS = sorted(set(CPU).union(*PAPER.values()))  # settings whose default comes from the scale's preset
@@ -170,13 +170,39 @@ def density_cli(argv=None):
                         o.out, o.max_points, sr=kw.get('sr', 1.0), **({'epochs': o.epochs} if o.epochs else {}))
     print(f'figures written to {o.out}/')
 
+# %% ../nbs/14_cli.ipynb #de66970d
+@dataclass
+class LabelsOptions:
+    "Which labels `autodo-labels` lists, ranked how"
+    ranking:str = 'confident_learning'  # confident_learning (K-fold out-of-sample probabilities; the best measured), final_loss, autodo_weight, autodo_soft or autodo_weight_soft (these read a finished --method run)
+    top:int = setting(20, low=1)  # how many suspects
+    method:str = setting('autodo_aws', choices=MethodNames())  # the finished run whose per-point table the rankings but confident learning read
+    folds:int = setting(4, low=2)  # confident learning: out-of-sample models, each trained on the other folds
+    cl_epochs:int = setting(30, low=1)  # confident learning: epochs of each model
+    out:str|None = None  # write the suspects to OUT.csv and OUT.png (default: beside the run, label_issues_{ranking}_...)
+
+def labels_cli(argv=None):
+    "Console script `autodo-labels`: the most suspect labels of a table cell, with their files, given and suggested labels"
+    p = CommandParser(prog='autodo-labels', description=labels_cli.__doc__.split(': ', 1)[1] + '; as a table, CSV and thumbnails.')
+    add_options(p, Config, only=('dataset', 'root', 'ir', 'sr', 'nr', 'run', 'image_size', 'like'))
+    add_options(p, LabelsOptions)
+    args = p.parse_args(argv)
+    with command_errors('autodo-labels'):
+        kw, o = given(args, Config), options(args, LabelsOptions)
+        from autodo.labels import report_run, suspects, save_report
+        run = report_run(kw.pop('dataset', 'Digits'), o.ranking, o.method, progress=False, **kw)
+        found = suspects(run, o.ranking, o.top, o.folds, o.cl_epochs)
+        stem = save_report(found, run, o.ranking, o.out)
+    print(found.to_markdown())
+    print(f'written to {stem}.csv and {stem}.png')
+
 # %% ../nbs/14_cli.ipynb #4ec717c5
 @dataclass
 class DocsOptions:
     "What `autodo-docs` does: build the site (the default), or save or check the notebooks' outputs, or save a papermill run"
     out:str = '_docs'  # the site's folder
     no_execute:bool = setting(False, action='store_true')  # use the outputs saved in the notebooks
-    save_outputs:list = setting(None, metavar='NOTEBOOK')  # execute the library notebooks (all, or those named, e.g. 08_method) and save their teaching outputs in them
+    save_outputs:list = setting(None, metavar='NOTEBOOK', nargs='*')  # execute the library notebooks (all, or those named, e.g. 08_method) and save their teaching outputs in them
     check_outputs:bool = setting(False, action='store_true')  # execute them in a scratch copy; exit 1 where the saved outputs differ
     save_run:str|None = setting(None, metavar='EXECUTED')  # save papermill's executed notebook's outputs into the notebook it ran
     scale:str = setting('cpu', choices=('cpu', 'paper'))  # the scale of the --save-run run, for its note

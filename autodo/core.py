@@ -354,7 +354,7 @@ def add_options(p,  # an `argparse` parser or argument group
         if f.name in skip or (only is not None and f.name not in only) or not f.metadata.get('cli', True): continue
         base, choices, m = field_type(f), f.metadata.get('choices'), f.metadata
         kind = (dict(action=m['action']) if 'action' in m else dict(action=argparse.BooleanOptionalAction) if base == 'bool' else
-                dict(type=_flag_parser(m['parse']) if 'parse' in m else _TYPES[base], nargs='+' if base in ('list', 'dict') else None,
+                dict(type=_flag_parser(m['parse']) if 'parse' in m else _TYPES[base], nargs=m.get('nargs', '+') if base in ('list', 'dict') else None,
                      choices=list(choices()) if callable(choices) else choices, metavar=m.get('metavar', 'KEY=VALUE' if base == 'dict' else None)))
         doc = (docs[f.name] or f.name.replace('_', ' ')).replace('%', '%%')
         if f.name in preset: doc += " (default: the preset's)"

@@ -27,7 +27,7 @@ LAYERS = [{'core'},  # files, names, settings' metadata, the one error exit
           {'hypermodels', 'method'},  # AutoDO
           {'plots'},  # figures of plain frames
           {'train'},  # the training recipe and its callbacks
-          {'results', 'density', 'table', 'docs'},  # what is made of finished runs
+          {'results', 'density', 'table', 'docs', 'labels'},  # what is made of finished runs
           {'cli'}]  # the command lines
 
 def test_no_module_imports_one_that_imports_it_back():
