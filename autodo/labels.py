@@ -21,7 +21,7 @@ from .train import Run, make_config
 # %% auto #0
 __all__ = ['SUGGESTS', 'RANKINGS', 'LabelIssueError', 'out_of_sample_probs', 'confident_learning', 'suspect_scores',
            'ranking_quality', 'run_probs', 'given_points', 'report_run', 'suspects', 'label_issues', 'suspects_figure',
-           'save_report']
+           'save_report', 'ranking_benchmark', 'benchmark_table']
 
 # %% ../nbs/16_labels.ipynb #cefec874
 def _fit(model, x, y, epochs:int, batch_size:int, lr:float, seed:int, norm):
@@ -146,12 +146,12 @@ def report_run(dataset:str='Digits',  # a dataset of `autodo.data.DATASETS`, or 
     else: run.restore()
     return run
 
-def suspects(run:Run, ranking:str='confident_learning', top:int|None=20, folds:int=4, epochs:int=30) -> pd.DataFrame:
+def suspects(run:Run, ranking:str='confident_learning', top:int|None=20, folds:int=4, cl_epochs:int=30) -> pd.DataFrame:
     "The `top` most suspect labels of `run`'s train points by `ranking` (None: all): source, given and suggested label, score"
     if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1): raise LabelIssueError(f"top={top!r} (--top) must be at least 1")
     cl = ranking == 'confident_learning'
     points = given_points(run) if cl else run.points()
-    probs = run_probs(run, folds, epochs)[0] if cl else None
+    probs = run_probs(run, folds, cl_epochs)[0] if cl else None
     score = suspect_scores(points, probs)
     if ranking not in score: raise LabelIssueError(f"the {run.cfg.method} run learned nothing for ranking={ranking!r}; use a method that does, such as autodo_aws")
     out = points.assign(score=score[ranking], suggested=probs.argmax(1) if cl else points[SUGGESTS[ranking]])
@@ -161,10 +161,10 @@ def suspects(run:Run, ranking:str='confident_learning', top:int|None=20, folds:i
     return out.sort_values('score', ascending=False, kind='stable')[cols].head(top).reset_index(drop=True).rename_axis('rank')
 
 def label_issues(dataset:str='Digits', ranking:str='confident_learning', top:int|None=20, method:str='autodo_aws',
-                 folds:int=4, epochs:int=30,  # confident learning's out-of-sample models
+                 folds:int=4, cl_epochs:int=30,  # confident learning's out-of-sample models, and their epochs
                  **settings) -> pd.DataFrame:
     "`suspects` of the table cell `settings` of `dataset` (see `report_run`)"
-    return suspects(report_run(dataset, ranking, method, **settings), ranking, top, folds, epochs)
+    return suspects(report_run(dataset, ranking, method, **settings), ranking, top, folds, cl_epochs)
 
 # %% ../nbs/16_labels.ipynb #c5b1fcf1
 def suspects_figure(suspects:pd.DataFrame,  # from `label_issues`
@@ -197,3 +197,30 @@ def save_report(found:pd.DataFrame,  # from `suspects`
     atomic_write(f'{stem}.png', lambda p: fig.savefig(p, format='png', dpi=110, metadata={'Software': None}))
     plt.close(fig)
     return stem
+
+# %% ../nbs/16_labels.ipynb #9f9388a6
+def ranking_benchmark(dataset:str='Digits', runs=(0, 1, 2),  # the dataset, and the runs of its cell to measure
+                      method:str='autodo_aws',  # the finished AutoDO runs whose signals are measured (the baseline's too)
+                      folds:int=4, cl_epochs:int=30,  # confident learning's out-of-sample models, and their epochs
+                      true_labels:dict|None=None,  # source -> true class, where the given labels are wrong in the data itself
+                      **settings) -> pd.DataFrame:  # the cell: `ir`, `nr`, `root`, ... as for `make_config`
+    "One row per run and ranking: AUROC (pooled, within label), precision at the number of wrong labels, and seconds"
+    rows = []
+    for r in runs:
+        ado, base = (report_run(dataset, 'final_loss', m, run=r, **settings) for m in (method, 'baseline'))
+        points, probs_s = ado.points(), run_probs(ado, folds, cl_epochs)
+        if true_labels is not None: points = points.assign(noisy=points.label != points.source.map(true_labels))
+        scores = suspect_scores(points, probs_s[0]).rename(columns={'final_loss': f'{method}_final_loss'})
+        scores['baseline_final_loss'] = base.points().loss.to_numpy()  # the same cell and seed: the same points, in order
+        q = ranking_quality(scores, points.noisy, points.label)
+        cost = {k: ado.results['wall_time_s'] for k in q.index} | dict(baseline_final_loss=base.results['wall_time_s'], confident_learning=probs_s[1])
+        rows += [dict(run=r, ranking=k, **q.loc[k], seconds=cost[k]) for k in q.index]
+    return pd.DataFrame(rows)
+
+def benchmark_table(df:pd.DataFrame, fmt:str='.3f') -> pd.DataFrame:
+    "`ranking_benchmark` as mean ± std over runs, best AUROC first"
+    g = df.groupby('ranking')[['auroc', 'auroc_within_label', 'precision_at_k', 'seconds']]
+    m, s = g.mean(), g.std(ddof=1).fillna(0)
+    out = pd.DataFrame({c: [f"{m.loc[k, c]:{'.0f' if c == 'seconds' else fmt}} ± {s.loc[k, c]:{'.0f' if c == 'seconds' else fmt}}" for k in m.index]
+                        for c in m.columns}, index=m.index)
+    return out.loc[m.auroc.sort_values(ascending=False).index].assign(runs=df.groupby('ranking').run.nunique())
