@@ -14,7 +14,7 @@ import torch
 from fastcore.basics import patch
 from sklearn.model_selection import StratifiedShuffleSplit
 
-from .core import atomic_write, torch_load_error
+from .core import LinkedFileError, atomic_write, torch_load_error, torch_load_plain
 
 # %% auto #0
 __all__ = ['SplitError', 'check_ratios', 'check_targets', 'valid_count', 'stratified_valid', 'subsample', 'imbalance',
@@ -119,6 +119,12 @@ def make_biased_split(targets,  # labels of the full official train set
     "Hold out a clean stratified validation split (unless one is given), then subsample, imbalance and add label noise to the train data"
     ir, sr, nr = check_ratios(ir, sr, nr)
     clean = check_targets(targets, num_classes)
+    if not len(clean): raise SplitError("targets is empty: the train set has no points")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**32:
+        raise SplitError(f"seed={seed!r}: the seed must be an integer in [0, 2**32)")
+    for arg, v in [('n_test', n_test if overfit else None), ('n_valid', n_valid)]:  # n_test is only used with overfit
+        if v is not None and (isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1):
+            raise SplitError(f"{arg}={v!r}: the size of a set must be an integer >= 1")
     if (valid_size is None) == (n_valid is None):
         raise SplitError("give valid_size (points held out of train for validation) or n_valid (a separate validation set), not both")
     k = valid_count(valid_size, len(clean), num_classes) if n_valid is None else n_valid
@@ -185,8 +191,8 @@ def _check_vectors(s:BiasedSplit):
     "Each of a split's tensors a vector of integers, its labels in `[0, num_classes)`"
     for name in _TENSORS:
         t = getattr(s, name)
-        if not isinstance(t, torch.Tensor) or t.ndim != 1 or t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
-            raise ValueError(f"{name} is not a vector of integers")
+        if not isinstance(t, torch.Tensor) or t.ndim != 1 or t.dtype not in (torch.int64, torch.int32):  # uint8 or bool would index as masks
+            raise ValueError(f"{name} is not a vector of integers (int64 or int32)")
     C = s.params['num_classes']
     for name in ('targets', 'clean_targets'):
         t = getattr(s, name)
@@ -209,12 +215,28 @@ def _check_loaded(s:BiasedSplit):
     if bool((s.targets != s.clean_targets)[kept].any()): raise ValueError('labels differ from the clean ones outside noise_idx')
     if not (p['oversplit'] or p['overfit'] or p.get('external_valid')) and bool(np.isin(s.valid_idx, s.train_idx).any()):
         raise ValueError('its validation points overlap its train points')
+    _check_sizes(s)
+
+def _check_sizes(s:BiasedSplit):
+    "The sizes a split's parameters promise: validation points, relabelled points, minority classes at most `L // ir`, at most `sr` of its pool"
+    p, n_tr = s.params, len(s.train_idx)
+    want = p['n_test'] if p['overfit'] else p['valid_size']
+    if len(s.valid_idx) != want: raise ValueError(f"{len(s.valid_idx)} validation points where its parameters say {want}")
+    if p['ir'] > 1:
+        minor = int((s.clean_targets[s.train_idx] >= p['num_classes'] // 2).sum())
+        if minor > (n_tr - minor) // p['ir']:
+            raise ValueError(f"{minor} train points of the rare classes where ir={p['ir']} allows {(n_tr - minor) // p['ir']}")
+    if len(s.noise_idx) != round(p['nr'] * n_tr):
+        raise ValueError(f"{len(s.noise_idx)} relabelled points where its parameters say {round(p['nr'] * n_tr)} (nr={p['nr']} of {n_tr})")
+    pool = p['n_train_full'] - (0 if p['oversplit'] or p.get('external_valid') or p['overfit'] else p['valid_size'])
+    if n_tr > round(p['sr'] * pool): raise ValueError(f"{n_tr} train points where sr={p['sr']} allows {round(p['sr'] * pool)}")
 
 @patch(cls_method=True)
 def load(cls:BiasedSplit, path, **expected) -> BiasedSplit:
     "Read a split from `path`, checking that it keeps its promises and that its parameters equal `expected`"
     fix = "delete it to make the split again"
-    try: d = torch.load(path, weights_only=True)
+    try: d = torch_load_plain(path)
+    except LinkedFileError: raise
     except Exception as e: raise CorruptSplitError(f"split file {str(path)!r} cannot be read: {torch_load_error(e)}; {fix}") from e
     try:
         s = cls(**{k: d[k] for k in _TENSORS}, params=d['params'])

@@ -16,7 +16,7 @@ from .hypergrad import SOLVERS
 __all__ = ['AUGMENTS', 'LEARNED_AUGMENTS', 'POLICY_TABLES', 'LOSSES', 'HYPER_OPTS', 'METHODS', 'PAPER', 'CPU', 'SOFT_LOSSES',
            'SCALES', 'CELL_KEYS', 'TABLE_SETS', 'PROTOCOLS', 'ConfigError', 'Method', 'check_switches',
            'method_switches', 'method_for', 'MethodNames', 'run_number', 'Config', 'fields_where', 'run_policy',
-           'symmetric_soft_loss', 'check_settings', 'make_config']
+           'symmetric_soft_loss', 'check_settings', 'check_sizes', 'make_config']
 
 # %% ../nbs/06_config.ipynb #045e1239
 AUGMENTS = {'NONE': 'none', 'RAND': 'RandAugment', 'AUTO': "Fast AutoAugment's published policy", 'DADA': "DADA's published policy",
@@ -115,7 +115,7 @@ class Config:
     ir:int = setting(1, '-ir', '--imbalance-ratio', '--ir', cell=True, table=False)  # imbalance ratio IR >= 1: minority classes keep L/IR points
     sr:float = setting(1.0, '-sr', '--subsample-ratio', '--sr', cell=True)  # subsample ratio SR in (0, 1] of train points kept
     nr:float = setting(0.0, '-nr', '--noise-ratio', '--nr', cell=True, table=False)  # noise ratio NR in [0, 1) of train labels redrawn
-    run:int = setting(0, '-r', '--run', parse=run_number, table=False)  # run number (or folder runN): results in {data}/{dataset}/runN, seed N
+    run:int = setting(0, '-r', '--run', parse=run_number, low=0, below=2**32, table=False)  # run number (or folder runN): results in {data}/{dataset}/runN, seed N
     root:str = setting('', '--data', '--root', runtime=True)  # root of the results (and dataset files) (default: $AUTODO_ROOT, else local_data beside the checkout's settings.ini, else ./local_data)
     data:str|None = setting(None, runtime=True, cli=False)  # where the dataset files are (default: root); for your own folder, the folder above it
     image_size:int|None = setting(None, low=1)  # your own image folder: resize to this size (default: the most common size)
@@ -146,7 +146,7 @@ class Config:
     upsample:int = setting(1, low=1)  # learned warp at this multiple of the resolution (the paper: 4 for 32/28-pixel images)
     overfit:bool = setting(False, cell=True)  # ablation: estimate hyperparameters on the test data
     oversplit:bool = setting(False, cell=True)  # ablation: train on all data, validation points included
-    seed:int|None = setting(None, table=False)  # random seed (default: the run number)
+    seed:int|None = setting(None, low=0, below=2**32, table=False)  # random seed (default: the run number)
     device:str = setting('auto', runtime=True, table=False, pattern=r'auto|cpu|cuda(:\d+)?', form='auto, cpu, cuda or cuda:N')  # 'auto' (CUDA if present), 'cpu', 'cuda', 'cuda:1', ...
     amp:bool = setting(True, runtime=True)  # bfloat16 autocast for training and evaluation on CUDA
     workers:int = setting(0, low=0, runtime=True, table=False)  # data-loader workers for file-backed datasets such as ImageNet
@@ -223,6 +223,18 @@ def check_settings(cfg:Config):
     if cfg.switches.learns and not 0 <= cfg.hyper_start < cfg.epochs - 1:
         raise _bad('hyper_start', cfg.hyper_start, f"must be in [0, epochs - 1 = {cfg.epochs - 1}): hyper-steps run in the epochs after it")
 
+# %% ../nbs/06_config.ipynb #eedd8f66
+def check_sizes(cfg:Config, info):
+    "Raise a `ConfigError` for a validation or model-selection size that `info`'s data cannot give (before any cell of a table starts)"
+    from autodo.bias import SplitError, valid_count
+    n, C = info.sizes['train'], info.num_classes
+    if cfg.valid_size is not None:
+        if 'valid' in info.sizes: raise _bad('valid_size', cfg.valid_size, f"holds points out of train, but {info.name} has its own valid split; leave it unset")
+        try: valid_count(cfg.valid_size, n, C)
+        except SplitError as e: raise _bad('valid_size', cfg.valid_size, str(e).split(' ', 1)[1]) from None
+    held = info.sizes['test'] if cfg.overfit else info.valid_count if cfg.valid_size is None else valid_count(cfg.valid_size, n, C)
+    if cfg.select_size < C and held > cfg.select_size: raise _bad('select_size', cfg.select_size, f"is below the {C} classes; select at least one point per class")
+
 # %% ../nbs/06_config.ipynb #228c102c
 def make_config(dataset:str='Digits',  # a key of `DATASETS`, your own image folder (a path), or its name under `data`
                 method:str='autodo_aws', scale:str='cpu', **overrides) -> Config:
@@ -236,7 +248,7 @@ def make_config(dataset:str='Digits',  # a key of `DATASETS`, your own image fol
     kw = {k: v for k, v in overrides.items() if v is not None}
     kw['root'] = kw.get('root') or default_root()
     if Path(kw['root']).exists() and not Path(kw['root']).is_dir():
-        raise ConfigError(f"root={kw['root']!r} (--data) is a file; give a folder for the results (and dataset files)")
+        raise ConfigError(f"root={kw['root']!r} (--data, or $AUTODO_ROOT) is a file; give a folder for the results (and dataset files)")
     info = get_info(dataset, kw.get('data') or kw['root'], kw.get('image_size'), kw.get('like'))
     if dataset not in DATASETS and Path(dataset).is_dir(): kw['data'] = str(Path(dataset).resolve().parent)  # a folder's path
     kw['data_id'] = info.fingerprint  # your own data is known by what it holds, not by its name ('' for the paper's)
@@ -246,5 +258,6 @@ def make_config(dataset:str='Digits',  # a key of `DATASETS`, your own image fol
     cfg = Config(dataset=info.name, method=method, scale=scale, **{**(PAPER[info.family] if scale == 'paper' else CPU), **kw})
     check_settings(cfg)
     if cfg.valid_size is not None and cfg.valid_size >= 1: cfg.valid_size = int(cfg.valid_size)  # 500.0 from a flag: 500 points
+    check_sizes(cfg, info)
     run_policy(cfg)
     return cfg

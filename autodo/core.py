@@ -11,12 +11,12 @@ from pathlib import Path
 from fastcore.basics import patch_to
 
 # %% auto #0
-__all__ = ['OUTPUTS', 'NAME', 'AutodoError', 'DiskFullError', 'LinkedFileError', 'umask', 'atomic_write', 'project_root',
-           'default_root', 'setting', 'runtime_fields', 'identity', 'config_diff', 'flags_of', 'flag_of', 'field_type',
-           'SettingError', 'check_field', 'check_fields', 'check_name', 'cell_name', 'run_name', 'os_error',
-           'CorruptResultsError', 'RunStore', 'check_results', 'torch_load_error', 'read_results', 'is_finished',
-           'RunLockedError', 'open_plain', 'plain_path', 'die_with_parent', 'CommandParser', 'key_value', 'add_options',
-           'given', 'options', 'command_errors']
+__all__ = ['OUTPUTS', 'NAME', 'AutodoError', 'DiskFullError', 'LinkedFileError', 'umask', 'atomic_write', 'open_plain',
+           'torch_load_plain', 'plain_path', 'project_root', 'default_root', 'setting', 'runtime_fields', 'identity',
+           'config_diff', 'flags_of', 'flag_of', 'field_type', 'SettingError', 'check_field', 'check_fields',
+           'check_name', 'cell_name', 'run_name', 'os_error', 'CorruptResultsError', 'RunStore', 'check_results',
+           'torch_load_error', 'read_results', 'is_finished', 'RunLockedError', 'die_with_parent', 'CommandParser',
+           'key_value', 'add_options', 'given', 'options', 'command_errors']
 
 # %% ../nbs/00_core.ipynb #a4aabde0
 class AutodoError(Exception):
@@ -38,6 +38,7 @@ def umask() -> int:
 def atomic_write(path, write):
     "Call `write(tmp_path)` on a fresh temporary file beside `path`, then rename it onto `path` (removed on failure)"
     path = Path(path)
+    if path.is_dir() and not path.is_symlink(): raise LinkedFileError(f"{path} is a folder where autodo writes a file; remove it and run again")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
     os.fchmod(fd, 0o666 & ~umask())  # the permissions a plain `open` gives, not mkstemp's 0600: a lab shares its results
@@ -52,6 +53,35 @@ def atomic_write(path, write):
                                                    "run the same command again (nothing half-written was left)") from e
         raise
 
+def open_plain(path, flags:int=os.O_RDONLY) -> int:
+    "A descriptor of `path` opened without following a symbolic link (mode as the umask gives), or a `LinkedFileError` if it is not a plain file"
+    try: fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o666)  # NONBLOCK: a planted FIFO cannot hang us
+    except OSError as e:
+        if e.errno != errno.ELOOP: raise
+        fd = None
+    st = os.fstat(fd) if fd is not None else None
+    writes = flags & (os.O_WRONLY | os.O_RDWR)
+    if st is None or not stat.S_ISREG(st.st_mode) or (writes and st.st_nlink > 1):
+        if fd is not None: os.close(fd)
+        raise _not_plain(path, 'a symbolic link' if st is None else 'not a plain file' if not stat.S_ISREG(st.st_mode)
+                         else 'a hard link to another file')
+    return fd
+
+def torch_load_plain(path, **kw):
+    "`torch.load(path, weights_only=True)` of a plain file only: a link to a FIFO or a device would hang or feed it forever"
+    import torch
+    with os.fdopen(open_plain(path), 'rb') as f: return torch.load(f, weights_only=True, **kw)
+
+def _not_plain(path, what:str) -> LinkedFileError:
+    return LinkedFileError(f"{path} is {what}; autodo opens its own files only directly, so that nobody can make it write "
+                           "elsewhere: remove it and run again")
+
+def plain_path(path, folder:bool=False) -> Path:
+    "`path` if nothing is there or a plain file (a folder if `folder`), for writers that cannot use `open_plain`; else a `LinkedFileError`"
+    p = Path(path)
+    if p.is_symlink() or (p.exists() and (p.is_dir() != folder or not (p.is_dir() or p.is_file()))):
+        raise _not_plain(p, 'a symbolic link' if p.is_symlink() else 'not a plain folder' if folder else 'not a plain file')
+    return p
 
 # %% ../nbs/00_core.ipynb #17f2040b
 def project_root() -> Path|None:
@@ -130,7 +160,8 @@ def check_field(obj, f:dataclasses.Field, error=SettingError):
     low, positive, below = m.get('low'), m.get('positive'), m.get('below')
     if low is None and not positive and below is None: return
     if base == 'int':
-        if v < low: raise bad(f"must be an integer >= {low}")
+        if (low is not None and v < low) or (below is not None and v >= below):
+            raise bad(f"must be an integer" + (f" >= {low}" if low is not None else '') + (f" and < {below}" if below is not None else ''))
     elif not math.isfinite(v) or v < (low or 0) or (positive and v == 0) or (below is not None and v >= below):
         raise bad(f"must be a finite number {'> 0' if positive else f'>= {low or 0}'}" + (f" and < {below}" if below is not None else ''))
 
@@ -184,7 +215,11 @@ class RunStore:
         c = _as_dict(cfg)
         if isinstance(c['run'], bool) or not isinstance(c['run'], int) or c['run'] < 0:
             raise ValueError(f"run={c['run']!r} must be a run number >= 0")
-        return self.root / check_name(c['dataset'], 'dataset') / f"run{c['run']}"
+        d = self.root / check_name(c['dataset'], 'dataset') / f"run{c['run']}"
+        for p in (d.parent, d):  # a link here would put every output of the run elsewhere
+            if p.is_symlink(): raise LinkedFileError(f"{p} is a symbolic link; autodo writes a run's files only inside its results root: "
+                                                     "remove the link (give --data another root to write elsewhere)")
+        return d
 
     def path(self, cfg, kind:str) -> Path:
         "Path of output `kind` of `cfg`'s run: a key of `OUTPUTS`, or 'tb' (its tensorboard folder)"
@@ -228,9 +263,10 @@ def torch_load_error(e:Exception) -> str:
 def read_results(path, schema=None) -> dict:
     "The results dictionary in `path`, or a `CorruptResultsError` naming the file, what is wrong and the fix (`check_results`)"
     try:
-        r = json.loads(Path(path).read_text())
+        with os.fdopen(open_plain(path), 'rb') as f: r = json.loads(f.read())
         check_results(r, schema)
         return r
+    except RecursionError: raise CorruptResultsError(f"results file {str(path)!r} is corrupt (nested too deeply); delete it and run that cell again") from None
     except (ValueError, UnicodeDecodeError, TypeError) as e:
         raise CorruptResultsError(f"results file {str(path)!r} is corrupt ({e}); delete it and run that cell again") from e
 
@@ -246,40 +282,27 @@ def finished(self, cfg) -> dict|None:
     r = read_results(p, schema=cfg if is_dataclass(cfg) else None)
     return r if is_finished(r) and not config_diff(cfg, r['config']) else None
 
+def _check_place(p:Path, c:dict):
+    "A `CorruptResultsError` unless results file `p` lies where the run its config describes puts its results"
+    try: own = Path(str(c['dataset'])) / f"run{c['run']}" / (run_name(c) + OUTPUTS['results'])
+    except (KeyError, ValueError, TypeError) as e: own = f'no run ({e})'
+    if Path(*p.parts[-3:]) != own:
+        raise CorruptResultsError(f"results file {str(p)!r} holds the results of {own}, not of its own place (a copy, or an edit?); "
+                                  "delete it, or move it where it belongs")
+
 @patch_to(RunStore)
 def runs(self, schema=None, **where) -> list[dict]:
     "Results of every finished run under the root whose configuration has the values `where`, in path order (`schema`: see `read_results`)"
     out = []
     for p in sorted(self.root.glob('*/run*/*' + OUTPUTS['results'])):
         r = read_results(p, schema)
+        _check_place(p, r['config'])
         if is_finished(r) and all(json.loads(json.dumps(v)) == r['config'].get(k) for k, v in where.items()): out.append(r)
     return out
 
 # %% ../nbs/00_core.ipynb #c8e0efe0
 class RunLockedError(ValueError):
     "A run that another process is training"
-
-def open_plain(path, flags:int=os.O_RDONLY) -> int:
-    "A descriptor of `path` opened without following a symbolic link (mode as the umask gives), or a `LinkedFileError` if it is not a plain file"
-    try: fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o666)  # NONBLOCK: a planted FIFO cannot hang us
-    except OSError as e:
-        if e.errno != errno.ELOOP: raise
-        fd = None
-    if fd is None or not stat.S_ISREG(os.fstat(fd).st_mode):
-        if fd is not None: os.close(fd)
-        raise _not_plain(path, 'a symbolic link' if fd is None else 'not a plain file')
-    return fd
-
-def _not_plain(path, what:str) -> LinkedFileError:
-    return LinkedFileError(f"{path} is {what}; autodo opens its own files only directly, so that nobody can make it write "
-                           "elsewhere: remove it and run again")
-
-def plain_path(path, folder:bool=False) -> Path:
-    "`path` if nothing is there or a plain file (a folder if `folder`), for writers that cannot use `open_plain`; else a `LinkedFileError`"
-    p = Path(path)
-    if p.is_symlink() or (p.exists() and (p.is_dir() != folder or not (p.is_dir() or p.is_file()))):
-        raise _not_plain(p, 'a symbolic link' if p.is_symlink() else 'not a plain folder' if folder else 'not a plain file')
-    return p
 
 @patch_to(RunStore)
 @contextlib.contextmanager

@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #b32310a2
 from __future__ import annotations
-import hashlib, os, re, warnings
+import hashlib, os, re, stat, warnings
 from dataclasses import dataclass, field
 from collections import Counter
 from functools import lru_cache
@@ -122,6 +122,8 @@ def get_info(name:str,  # a key of `DATASETS`, a folder with `train/<class>/` in
     if name in DATASETS: return DATASETS[name]
     for folder in (Path(name), Path(root or '.') / name):  # a path, else a name under root (a results folder of that name is no dataset)
         if (folder / 'train').is_dir(): return image_folder(folder.resolve(), image_size, like)
+    if ('/' in name or Path(name).is_absolute()) and not Path(name).exists():
+        raise DatasetFilesMissing(f"dataset folder {name} does not exist; check the path, or use one of {', '.join(DATASETS)}")
     if ('/' in name or Path(name).is_absolute()) and Path(name).is_dir():
         raise DatasetFilesMissing(f"{name} has no train/ folder; lay your images out as {name}/train/<class>/<image> "
                                   "(optionally valid/ and test/ beside train/, with the same class folders)")
@@ -251,14 +253,17 @@ def _open_image(path,  # an image file
                 load:bool=True,  # decode it (else only its header is read, for its size and mode)
                ):
     "PIL image `path`: a `CorruptImageError` or `TooLargeError` naming the file where it cannot be read or is too large"
-    from PIL import Image
+    from PIL import Image, ImageOps
+    try: plain = stat.S_ISREG(os.stat(path).st_mode)  # follows links; a FIFO or device would block or never end
+    except OSError as e: raise _unreadable(path, e) from None
+    if not plain: raise CorruptImageError(f"image {str(path)!r} is not a plain file (a pipe, device or socket); remove it")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('error', Image.DecompressionBombWarning)
             img = Image.open(path)
         size = f'{img.width} x {img.height} pixels'
         if img.width * img.height > MAX_PIXELS: img.close()
-        elif load: img.load()
+        elif load: img.load(); img = ImageOps.exif_transpose(img)  # upright, as cameras mean it
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:  # over Pillow's own, larger limits
         img, size = None, ''.join(re.findall(r'\d+ pixels', str(e))[:1])
     except MemoryError: raise
@@ -405,7 +410,13 @@ def _see(path:str, real:str, seen:dict, holder:str|None=None):
         what = 'folder (its images would count twice)' if os.path.isdir(real) else 'image (it would count twice)'
         raise LinkError(f"{path} and {seen[real]} are the same {what}, {real}, reached through a symbolic link; "
                         "remove the link or the duplicate")
+    try: st = os.stat(real); inode = (st.st_dev, st.st_ino)
+    except OSError: inode = None  # a link to nowhere: refused where its size is read
+    if inode in seen:
+        raise LinkError(f"{path} and {seen[inode]} are the same file (hard links to one inode; it would count twice); "
+                        "remove one of them")
     seen[real] = path
+    if inode: seen[inode] = path
 
 def _real(e:os.DirEntry, parent:str) -> str: return os.path.realpath(e.path) if e.is_symlink() else os.path.join(parent, e.name)
 
@@ -415,10 +426,16 @@ def _stamp(e:os.DirEntry) -> tuple[int, int]:
     except OSError as err: raise _unreadable(e.path, err) from None  # a link to nowhere
     return st.st_size, st.st_mtime_ns
 
+def _scan(folder) -> list[os.DirEntry]:
+    "The entries of `folder`, or a `DatasetFilesMissing` naming it where it cannot be read"
+    try: return list(os.scandir(folder))
+    except PermissionError as e:
+        raise DatasetFilesMissing(f"folder {folder} cannot be read ({e.strerror}); make it readable (chmod -R u+rX), or remove it") from None
+
 def _walk(folder:str, real:str, seen:dict) -> list[tuple]:
     "`(file, bytes, mtime_ns)` of the images under `folder` (real path `real`) in torchvision's order, links followed once"
     from torchvision.datasets.folder import IMG_EXTENSIONS
-    entries, rows = sorted(os.scandir(folder), key=lambda e: e.name), []
+    entries, rows = sorted((e for e in _scan(folder) if not e.name.startswith('.')), key=lambda e: e.name), []
     for e in entries:
         if e.name.lower().endswith(IMG_EXTENSIONS) and not e.is_dir():
             _see(e.path, _real(e, real), seen); rows.append((e.path, *_stamp(e)))
@@ -429,9 +446,13 @@ def _walk(folder:str, real:str, seen:dict) -> list[tuple]:
 # %% ../nbs/01_data.ipynb #a77c51e2
 def _class_folders(path:Path) -> dict:
     "Split -> class folder names of image folder `path`, sorted (as torchvision finds them); the same in every split"
-    classes = {s: tuple(sorted(e.name for e in os.scandir(path / s) if e.is_dir())) for s in SPLITS if (path / s).is_dir()}
+    classes = {s: tuple(sorted(e.name for e in _scan(path / s) if e.is_dir() and not e.name.startswith('.')))
+               for s in SPLITS if (path / s).is_dir()}
     if not classes['train']:
         raise DatasetFilesMissing(f"{path / 'train'} has no class folders; lay your images out as {path}/train/<class>/<image>")
+    if len(classes['train']) < 2:
+        raise ValueError(f"{path / 'train'} has only one class folder, {classes['train'][0]}; a classifier needs at least 2: "
+                         f"add a folder per class ({path}/train/<class>/<image>)")
     for s, names in classes.items():
         if names != classes['train']:
             raise ValueError(f"{path / s} has other class folders than {path / 'train'}: "
@@ -468,7 +489,11 @@ class _FolderSplit(Dataset):
         return [_header_shape(f) for f in self.files]
 
 def _header_shape(f) -> tuple:
-    with _open_image(f, load=False) as img: return _channels(img.mode), img.height, img.width
+    "`(C, H, W)` from the header, `H` and `W` swapped where its EXIF orientation turns the image a quarter"
+    with _open_image(f, load=False) as img:
+        try: turned = img.getexif().get(0x0112, 1) in (5, 6, 7, 8)
+        except Exception as e: raise _unreadable(f, e) from None
+        return (_channels(img.mode), *((img.width, img.height) if turned else (img.height, img.width)))
 
 # %% ../nbs/01_data.ipynb #593ce26e
 def image_folder(path,  # a folder holding `train/<class>/*`, optionally `valid/<class>/*` and `test/<class>/*`
@@ -477,6 +502,8 @@ def image_folder(path,  # a folder holding `train/<class>/*`, optionally `valid/
                 ) -> DatasetInfo:
     "Your own image folder as a `DatasetInfo` named after the folder (see `own_dataset` for the rules); read again when its files change"
     path = Path(path)
+    if path.name in DATASETS:  # its runs would be filed under, and its name looked up as, the registered dataset
+        raise ValueError(f"folder {path} is named like the registered dataset {path.name}; rename the folder (its name names its runs)")
     if not (path / 'train').is_dir():
         raise DatasetFilesMissing(f"{path} has no train/ folder; lay your images out as {path}/train/<class>/<image> "
                                   "(optionally valid/ and test/ beside train/, with the same class folders)")

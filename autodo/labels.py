@@ -76,7 +76,7 @@ def confident_learning(labels, probs:np.ndarray) -> np.ndarray:
     except ImportError: raise LabelIssueError("confident learning needs cleanlab: pip install 'autodo[labels]' (or pip install cleanlab)") from None
     return 1 - get_label_quality_scores(np.asarray(labels), probs)
 
-SUGGESTS = {'autodo_weight': 'soft_argmax', 'autodo_soft': 'soft_argmax', 'autodo_weight_soft': 'soft_argmax',
+SUGGESTS = {'autodo_weight': 'soft_argmax', 'autodo_weight_in_label': 'soft_argmax', 'autodo_soft': 'soft_argmax', 'autodo_weight_soft': 'soft_argmax',
             'final_loss': 'model_argmax', 'confident_learning': 'oos_argmax'}  # each ranking's suggested label
 
 def suspect_scores(points:pd.DataFrame,  # a run's per-point table (`Run.points`)
@@ -84,7 +84,9 @@ def suspect_scores(points:pd.DataFrame,  # a run's per-point table (`Run.points`
                   ) -> pd.DataFrame:
     "How suspect each point's label is by each signal that `points` and `probs` hold: higher is more suspect"
     s = {}
-    if 'weight' in points: s['autodo_weight'] = -points.weight
+    if 'weight' in points:
+        s['autodo_weight'] = -points.weight
+        s['autodo_weight_in_label'] = 1 - points.weight.groupby(points.label).rank(pct=True)  # blind to each class's scale
     if 'p_label' in points: s['autodo_soft'] = 1 - points.p_label
     if {'weight', 'p_label'} <= set(points): s['autodo_weight_soft'] = (_pct(-points.weight) + _pct(1 - points.p_label)) / 2
     if 'loss' in points: s['final_loss'] = points.loss
@@ -123,7 +125,7 @@ def run_probs(run:Run,  # a run whose data and split are set up (`Run.setup_data
     return probs, seconds
 
 # %% ../nbs/16_labels.ipynb #92bfbda0
-RANKINGS = ('confident_learning', 'final_loss', 'autodo_weight', 'autodo_soft', 'autodo_weight_soft')
+RANKINGS = ('confident_learning', 'final_loss', 'autodo_weight', 'autodo_weight_in_label', 'autodo_soft', 'autodo_weight_soft')
 
 def given_points(run:Run) -> pd.DataFrame:
     "One row per train point of `run`'s split: its index, source, given label, and the clean label where the noise was injected"
@@ -154,7 +156,8 @@ def suspects(run:Run, ranking:str='confident_learning', top:int|None=20, folds:i
     probs = run_probs(run, folds, cl_epochs)[0] if cl else None
     score = suspect_scores(points, probs)
     if ranking not in score: raise LabelIssueError(f"the {run.cfg.method} run learned nothing for ranking={ranking!r}; use a method that does, such as autodo_aws")
-    out = points.assign(score=score[ranking], suggested=probs.argmax(1) if cl else points[SUGGESTS[ranking]])
+    suggest = SUGGESTS[ranking] if SUGGESTS[ranking] in points else 'model_argmax'  # a run without soft labels: its model's class
+    out = points.assign(score=score[ranking], suggested=probs.argmax(1) if cl else points[suggest])
     names = run.info.classes or tuple(range(run.info.num_classes))
     out = out.assign(given=[names[i] for i in out.label], suggested=[names[i] for i in out.suggested])
     cols = ['point', 'source', 'given', 'suggested', 'score'] + (['noisy'] if out.noisy.any() else [])

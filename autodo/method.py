@@ -102,6 +102,7 @@ class AutoDO:
         if augment not in AUGMENT_MODES: raise ValueError(f"augment={augment!r} is unknown; use one of {', '.join(AUGMENT_MODES)}")
         if solver not in SOLVERS: raise ValueError(f"solver={solver!r} is unknown; use one of {', '.join(SOLVERS)}")
         if soft_norm not in ('logit', 'row'): raise ValueError(f"soft_norm={soft_norm!r} is unknown; use 'logit' or 'row'")
+        _need(isinstance(symmetric, bool), 'symmetric', symmetric, 'it must be True or False')
         n_train, num_classes = check_int(n_train, 'n_train', 1), check_int(num_classes, 'num_classes', 2)
         upsample, iters = check_int(upsample, 'upsample', 1), check_int(iters, 'iters', 0)
         hyper_lr, alpha = check_real(hyper_lr, 'hyper_lr', positive=True), check_real(alpha, 'alpha', positive=True)
@@ -342,6 +343,8 @@ def check_state(self:AutoDO, state) -> dict:
     opt = check_keys(state['opt'], "state['opt']", tuple(self.opt.state_dict()))
     check_tensors(state['tables'], [t.table for t in self.tables], "state['tables']")
     for k in ('square_avg', 'last'): check_tensors(opt[k], getattr(self.opt, k), f"state['opt'][{k!r}]")
+    for j, s in enumerate(opt['square_avg']):  # a running mean of squares: a negative one makes the next step's sqrt NaN
+        if (s < 0).any(): raise AutoDOInputError(f"state['opt']['square_avg'][{j}] holds {s[s < 0][0].item()}: a mean of squares must be >= 0")
     for k in ('steps', 'skipped'): check_int(opt[k], f"state['opt'][{k!r}]", 0)
     check_real(opt['lr'], "state['opt']['lr']")
     return state

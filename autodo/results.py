@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_results.ipynb #409194d7
 from __future__ import annotations
-import json, re
+import json, math, os, re
 from importlib.resources import files
 from pathlib import Path
 
@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 
-from .core import CorruptResultsError, RunStore, atomic_write, default_root, identity
+from .core import CorruptResultsError, RunStore, atomic_write, default_root, identity, open_plain
 from .data import dataset_name
 from .config import METHODS, CELL_KEYS, PROTOCOLS, Config
 from .hypermodels import DIAGNOSTICS as LEARNED_DIAGNOSTICS
@@ -28,14 +28,20 @@ def _metrics_line(path, k:int, line:str) -> dict:
     try:
         m = json.loads(line)
         if not isinstance(m, dict) or m.get('epoch') != k: raise ValueError(f"it is not the metrics of epoch {k}")
+        bad = next((n for n, v in m.items() if isinstance(v, (str, bool, dict)) or v is None or (isinstance(v, float) and not math.isfinite(v))
+                    or (n.endswith('_acc') and not 0 <= v <= 1)), None)
+        if bad: raise ValueError(f"{bad}={m[bad]!r} is not a metric")
         return m
-    except ValueError as e:
+    except (ValueError, RecursionError) as e:
         raise CorruptResultsError(f"metrics file {str(path)!r} is corrupt at line {k + 1} ({e}); the run's checkpoint "
                                   "holds the same metrics, as Run(cfg).restore().history_frame gives them") from None
 
 def load_history(path) -> pd.DataFrame:
     "Per-epoch metrics of a run (its `.jsonl` file) as a DataFrame; a `CorruptResultsError` naming the line that is not the next epoch's"
-    lines = [l for l in Path(path).read_text().splitlines() if l.strip()]
+    try:
+        with os.fdopen(open_plain(path), 'rb') as f: text = f.read().decode()
+    except UnicodeDecodeError: raise CorruptResultsError(f"metrics file {str(path)!r} is not text; delete it (the run's checkpoint holds the same metrics)") from None
+    lines = [l for l in text.splitlines() if l.strip()]
     return pd.DataFrame([_metrics_line(path, k, l) for k, l in enumerate(lines)])
 
 # %% ../nbs/11_results.ipynb #1d63b8b3

@@ -46,7 +46,7 @@ def table_cells(dataset:str, methods:list, columns:list, runs:int, root:str, sca
 
 # %% ../nbs/13_table.ipynb #5ac1b711
 def papermill_command(notebook:Path, cell:dict, **params) -> list[str]:
-    "The command that executes `notebook` for `cell` (with `params` too) into the executed notebook `RunStore` names"
+    "The command that executes `notebook` for `cell` (with `params` too) into the executed notebook `RunStore` names (its folder made)"
     out = plain_path(RunStore(cell['cfg'].root).path(cell['cfg'], 'notebook'))  # papermill writes it, following links
     out.parent.mkdir(parents=True, exist_ok=True)
     return [sys.executable, '-m', 'papermill', str(notebook), str(out), '-y', json.dumps(cell['params'] | params),
@@ -65,6 +65,7 @@ class TableRunner:
         "Execute one cell on a free device; the executed notebook is kept where `RunStore` puts it"
         device, cfg = self.slots.get(), cell['cfg']
         try:
+            if self.stopped: return -1  # a stopped table starts no more cells, nor makes their folders
             cmd = papermill_command(self.notebook, cell, device=device, threads=self.threads)
             with self.lock:
                 if self.stopped: return -1
@@ -130,7 +131,7 @@ def slurm_queue() -> dict:
     except FileNotFoundError:
         raise TableError("squeue is not on PATH: --launcher slurm runs where Slurm's commands do (a login node); "
                            "elsewhere use --launcher local") from None
-    if p.returncode: raise TableError(f"squeue failed: {p.stderr.strip()}")
+    if p.returncode: raise TableError(f"squeue failed ({' '.join(p.stderr.split())}); fix Slurm's configuration here, or use --launcher local")
     return {name: (job, state) for job, state, name in (l.split('|', 2) for l in p.stdout.splitlines() if l.strip())}
 
 def _leave_usr2_to_submitit(): signal.signal(signal.SIGUSR2, signal.SIG_IGN)
@@ -240,6 +241,8 @@ def check_rows_and_columns(methods:list, columns:list):
         if not xs: raise TableError(f"{name}=[] ({flag}) names no cell; give at least one, or leave it out for the default")
         dup = next((x for i, x in enumerate(xs) if x in xs[:i]), None)
         if dup is not None: raise TableError(f"{name} ({flag}) lists {dup!r} twice; give each once")
+    same = next(((a, b) for i, a in enumerate(methods) for b in methods[:i] if method_switches(a) == method_switches(b)), None)
+    if same: raise TableError(f"methods (--methods) {same[1]} and {same[0]} are the same method ({'/'.join(method_switches(same[0]))}); give it once")
 
 def make_launcher(launcher:str|Launcher, workers:int|None=None) -> Launcher:
     "The launcher `launcher` names (a key of `LAUNCHERS`, with its default options), or `launcher`; `workers`: the local one's"

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from fastcore.basics import patch
 from torch.utils.data import Dataset
 
-from .core import atomic_write, die_with_parent, plain_path, RunStore, RunLockedError, config_diff, read_results, torch_load_error
+from .core import atomic_write, die_with_parent, plain_path, LinkedFileError, RunStore, RunLockedError, config_diff, read_results, torch_load_error, torch_load_plain
 from .config import METHODS, Config, ConfigError, make_config, run_policy, symmetric_soft_loss  # the first four also for `from autodo.train import ...`
 from .data import load_dataset, own_dataset, IndexedDataset
 from .bias import load_or_make_split, stratified_valid
@@ -259,15 +259,37 @@ def save_checkpoint(self:Run, epoch:int):
 # %% ../nbs/10_train.ipynb #64d8b2ab
 _CHECKPOINT_KEYS = {'config', 'epoch', 'model', 'opt', 'ado', 'history'}
 
-def _check_progress(state:dict, epochs:int):
-    "A `ValueError` if a checkpoint's progress lies: its epoch, its history of epochs 0 to it, finite model weights"
+def _check_metrics(m:dict, num_classes:int):
+    "A `ValueError` naming the first metric of epoch `m` that is not a finite number (an accuracy in [0, 1], per class one for each)"
+    number = lambda a: isinstance(a, (int, float)) and not isinstance(a, bool) and math.isfinite(a)
+    for k, v in m.items():
+        if k == 'test_per_class':
+            if not (isinstance(v, list) and len(v) == num_classes and all(number(a) and 0 <= a <= 1 for a in v)):
+                raise ValueError(f"epoch {m['epoch']}'s test_per_class is not {num_classes} accuracies in [0, 1]")
+        elif isinstance(v, list):  # per-class statistics of what was learned: a class without points has None
+            if not all(a is None or number(a) for a in v): raise ValueError(f"epoch {m['epoch']}'s {k} holds other values than numbers")
+        elif isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or (k.endswith('_acc') and not 0 <= v <= 1):
+            raise ValueError(f"epoch {m['epoch']}'s {k}={v!r} is not {'an accuracy in [0, 1]' if k.endswith('_acc') else 'a finite number'}")
+    if 'test_acc' in m and 'test_per_class' not in m: raise ValueError(f"epoch {m['epoch']} has a test accuracy but none per class")
+
+def _check_progress(state:dict, epochs:int, model:dict, num_classes:int):
+    "A `ValueError` if a checkpoint's progress lies: its epoch, its history of epochs 0 to it, model weights of `model`'s kinds, finite"
     e, h = state['epoch'], state['history']
     if isinstance(e, bool) or not isinstance(e, int) or not 0 <= e < epochs: raise ValueError(f"epoch={e!r} is not an epoch in [0, {epochs})")
     if not isinstance(h, list) or [m.get('epoch') if isinstance(m, dict) else None for m in h] != list(range(e + 1)):
         raise ValueError(f"its history does not hold the metrics of epochs 0 to {e}")
-    model = state['model'] if isinstance(state['model'], dict) else {}
-    bad = next((k for k, v in model.items() if isinstance(v, torch.Tensor) and v.is_floating_point() and not torch.isfinite(v).all()), None)
-    if bad: raise ValueError(f"model weights {bad} are not finite")
+    for m in h: _check_metrics(m, num_classes)
+    for k, v in (state['model'] if isinstance(state['model'], dict) else {}).items():
+        if isinstance(v, torch.Tensor) and k in model and v.dtype != model[k].dtype: raise ValueError(f"model weights {k} are {v.dtype}, not {model[k].dtype}")
+        if isinstance(v, torch.Tensor) and v.is_floating_point() and not torch.isfinite(v).all(): raise ValueError(f"model weights {k} are not finite")
+
+def _check_optimizer(opt:torch.optim.Optimizer):
+    "A `ValueError` if a loaded optimizer's momentum does not fit its parameters or is not finite"
+    for g in opt.param_groups:
+        for p in g['params']:
+            buf = opt.state.get(p, {}).get('momentum_buffer')
+            if buf is not None and (buf.shape != p.shape or not torch.isfinite(buf).all()):
+                raise ValueError(f"the optimizer's momentum of a {tuple(p.shape)} parameter is {'not finite' if buf.shape == p.shape else f'of shape {tuple(buf.shape)}'}")
 
 @patch
 def load_checkpoint(self:Run) -> int:
@@ -276,7 +298,8 @@ def load_checkpoint(self:Run) -> int:
     if not p.exists(): return 0
     fix = "delete it to start this run again"
     corrupt = lambda why: CheckpointError(f"checkpoint {str(p)!r} is corrupt or not an autodo checkpoint ({why}); {fix}")
-    try: state = torch.load(p, map_location=self.device, weights_only=True)  # tensors and plain data only: never code
+    try: state = torch_load_plain(p, map_location=self.device)  # tensors and plain data only: never code
+    except LinkedFileError: raise
     except Exception as e: raise corrupt(torch_load_error(e)) from e
     if not isinstance(state, dict) or _CHECKPOINT_KEYS - set(state) or not isinstance(state['config'], dict):
         raise corrupt(f"keys {sorted(_CHECKPOINT_KEYS)} expected, with the config a dictionary")
@@ -287,14 +310,15 @@ def load_checkpoint(self:Run) -> int:
         raise CheckpointError(f"checkpoint {str(p)!r} belongs to another configuration ({other_data}"
                               + ', '.join(f'{k}: {a!r} there, {b!r} asked' for k, (a, b) in diff.items())
                               + "); give this variant its own --tag (or another run number or root), or delete it")
-    try: _check_progress(state, self.cfg.epochs)
+    try: _check_progress(state, self.cfg.epochs, self.model.state_dict(), self.info.num_classes)
     except ValueError as e: raise corrupt(e) from None
     try:
         self.model.load_state_dict(state['model']); self.opt.load_state_dict(state['opt'])
+        _check_optimizer(self.opt)
         self.ado.load_state_dict(state['ado'])
     except (RuntimeError, ValueError, KeyError, TypeError) as e:
-        raise CheckpointError(f"checkpoint {str(p)!r} does not fit this run's model or hyperparameters "
-                              f"({str(e).splitlines()[0]}); {fix}") from e
+        why = ' '.join(l.strip() for l in str(e).splitlines()[:2])  # torch's first line ends in ':', its cause is on the next
+        raise CheckpointError(f"checkpoint {str(p)!r} does not fit this run's model or hyperparameters ({why}); {fix}") from e
     self.history = state['history']
     return state['epoch'] + 1
 
@@ -311,7 +335,8 @@ class MetricsLog(Callback):
     "Each epoch's metrics as JSON lines (rewritten from the history, atomically) and in tensorboard (the first process)"
     def before_fit(self, run, start):
         from torch.utils.tensorboard import SummaryWriter
-        self.tb = SummaryWriter(str(plain_path(run.paths['tb'], folder=True)), purge_step=start) if run.rank == 0 else None
+        tb = run.paths['tb']
+        self.tb = SummaryWriter(str(plain_path(plain_path(tb.parent, folder=True) / tb.name, folder=True)), purge_step=start) if run.rank == 0 else None
     def after_epoch(self, run, epoch, m):
         if self.tb is None: return
         atomic_write(run.paths['metrics'], lambda p: p.write_text(''.join(json.dumps(h) + '\n' for h in run.history)))

@@ -176,3 +176,18 @@ def test_a_checkpoint_with_a_nan_table_is_one_line(tmp_path):
     r = run_cli('autodo-train', *args)
     assert r.returncode == 2 and 'Traceback' not in r.stderr, r.stderr[-2000:]
     assert "state['tables'][1] holds nan" in r.stderr and 'does not fit' in r.stderr, r.stderr
+
+def test_symmetric_must_be_a_bool():
+    with pytest.raises(AutoDOInputError, match="symmetric is 'no': it must be True or False"): autodo(symmetric='no')
+    assert autodo(symmetric=False).loss_model is not None
+
+def test_a_checkpoint_with_a_negative_square_avg_is_one_line(tmp_path):
+    args = ('--method', 'autodo_aw', '-ir', 10, '-nr', 0.1, '-sr', 0.3, '--epochs', 2, '--hyper-start', 0, '--data', tmp_path, '--no-progress')
+    assert run_cli('autodo-train', *args).returncode == 0
+    ckpt = next(tmp_path.rglob('*.ckpt'))
+    state = torch.load(ckpt, weights_only=True)
+    state['ado']['opt']['square_avg'][1][3] = -1.
+    torch.save(state, ckpt)
+    r = run_cli('autodo-train', *args)
+    assert r.returncode == 2 and 'Traceback' not in r.stderr, r.stderr[-2000:]
+    assert "state['opt']['square_avg'][1] holds -1.0" in r.stderr, r.stderr

@@ -2,7 +2,7 @@
 known by what it holds (not by its folder's name), split, checkpoint, results and metrics files with wrong values, and table
 arguments checked before any cell starts. Each is one line naming the file and what to do, or works; none is a traceback or a
 silent wrong."""
-import json, os, shutil, stat
+import json, os, re, shutil, signal, stat
 from pathlib import Path
 import pytest, torch
 from autodo.core import RunStore, atomic_write
@@ -35,6 +35,41 @@ def test_a_planted_lock_link_is_refused_and_its_target_untouched(tmp_path):
     lock.parent.mkdir(parents=True); lock.symlink_to(victim)
     assert_clean_error(run_cli('autodo-train', *QUICK, '--data', tmp_path / 'root'), 'is a symbolic link', str(lock))
     assert victim.read_text() == 'precious'
+
+def test_a_hard_linked_lock_is_refused_and_its_target_untouched(tmp_path):
+    victim = tmp_path / 'their_notes.txt'; victim.write_text('precious')
+    lock = RunStore(tmp_path / 'root').path(quick_cfg(tmp_path / 'root'), 'lock')
+    lock.parent.mkdir(parents=True); os.link(victim, lock)
+    assert_clean_error(run_cli('autodo-train', *QUICK, '--data', tmp_path / 'root'), 'is a hard link to another file')
+    assert victim.read_text() == 'precious'
+
+@pytest.mark.parametrize('linked', ['Digits', 'Digits/run0'])
+def test_a_link_above_a_runs_files_is_refused(tmp_path, linked):
+    (tmp_path / 'theirs').mkdir(); link = tmp_path / 'root' / linked
+    link.parent.mkdir(parents=True, exist_ok=True); link.symlink_to(tmp_path / 'theirs')
+    assert_clean_error(run_cli('autodo-train', *QUICK, '--data', tmp_path / 'root'), f'{link} is a symbolic link')
+    assert not list((tmp_path / 'theirs').iterdir()), 'nothing was written through the link'
+
+@pytest.fixture
+def no_hang():
+    "Fail a test that blocks (a FIFO read) instead of hanging the suite"
+    def hung(*_): raise TimeoutError('blocked for 60 s')
+    old = signal.signal(signal.SIGALRM, hung); signal.alarm(60)
+    yield
+    signal.alarm(0); signal.signal(signal.SIGALRM, old)
+
+@pytest.mark.parametrize('which', ['*.ckpt', 'data_*.pt', '*_nr_0.1.json'])
+def test_fifos_in_place_of_a_runs_files_are_refused_without_hanging(finished, tmp_path, no_hang, which):
+    root = fresh(finished, tmp_path)
+    if which != '*_nr_0.1.json': next(root.rglob('*_nr_0.1.json')).unlink()
+    p = next(root.rglob(which)); p.unlink(); os.mkfifo(p)
+    cmd = ('autodo-results', '--data', root) if which.endswith('.json') else ('autodo-train', *QUICK, '--data', root)
+    assert_clean_error(run_cli(*cmd), 'is not a plain file')
+
+def test_a_folder_where_a_file_belongs_is_named(finished, tmp_path):
+    root = fresh(finished, tmp_path)
+    p = _results(root); p.unlink(); p.mkdir()
+    assert_clean_error(run_cli('autodo-train', *QUICK, '--data', root), f'{p} is a folder where autodo writes a file')
 
 def test_a_planted_fifo_lock_is_refused_without_hanging(tmp_path):
     lock = RunStore(tmp_path / 'root').path(quick_cfg(tmp_path / 'root'), 'lock')
@@ -144,6 +179,16 @@ LIES = {
     'checkpoint config not a dict': (_damage_ckpt(lambda d: d.update(config=[1, 2])), 'with the config a dictionary'),
     'checkpoint random bytes': (lambda root: next(Path(root).rglob('*.ckpt')).write_bytes(os.urandom(3000)), 'not a file that torch.save wrote'),
     'checkpoint empty file': (lambda root: next(Path(root).rglob('*.ckpt')).write_bytes(b''), 'not a file that torch.save wrote'),
+    'checkpoint momentum NaN': (_damage_ckpt(lambda d: [b['momentum_buffer'].fill_(float('nan')) for b in d['opt']['state'].values()]), "momentum of a"),
+    'checkpoint momentum of another shape': (_damage_ckpt(lambda d: d['opt']['state'][0].update(momentum_buffer=torch.zeros(5, 5))), 'of shape (5, 5)'),
+    'checkpoint accuracy a string': (_damage_ckpt(lambda d: d['history'][1].update(test_acc='high')), "epoch 1's test_acc='high' is not an accuracy"),
+    'checkpoint accuracy 5': (_damage_ckpt(lambda d: d['history'][1].update(test_acc=5.0)), "test_acc=5.0 is not an accuracy in [0, 1]"),
+    'checkpoint no per-class accuracy': (_damage_ckpt(lambda d: d['history'][1].pop('test_per_class')), 'has a test accuracy but none per class'),
+    'checkpoint per-class accuracy short': (_damage_ckpt(lambda d: d['history'][1].update(test_per_class=[0.5])), 'test_per_class is not 10 accuracies'),
+    'checkpoint integer weights': (_damage_ckpt(lambda d: d.update(model={k: v.long() if v.is_floating_point() else v for k, v in d['model'].items()})), 'torch.int64, not torch.float32'),
+    'checkpoint weights of another shape': (_damage_ckpt(lambda d: d['model'].update({'classifier.weight': d['model']['classifier.weight'][:, :3]})), 'size mismatch for classifier.weight'),
+    'split uint8 indices': (_damage_split(lambda d: d.update(train_idx=d['train_idx'][d['train_idx'] < 256].to(torch.uint8))), 'not a vector of integers'),
+    'split sizes other than its parameters': (_damage_split(lambda d: d.update(valid_idx=d['valid_idx'][:1])), '1 validation points where its parameters say 250'),
 }
 
 @pytest.mark.parametrize('case', LIES)
@@ -165,6 +210,7 @@ RESULT_LIES = {
     'accuracies above one': (lambda r: r.update(per_class_test_acc=[1.5] * 10), 'per_class_test_acc'),
     'an unknown method': (lambda r: r['config'].update(method='magic'), "method='magic'"),
     'a ratio out of range': (lambda r: r['config'].update(momentum=7), 'momentum=7 (--momentum) must be a finite number >= 0 and < 1'),
+    'another method in its config': (lambda r: r['config'].update(method='autodo_aws'), 'holds the results of Digits/run0/autodo_aws_ir_10_sr_1.0_nr_0.1.json'),
 }
 
 @pytest.mark.parametrize('case', RESULT_LIES)
@@ -174,6 +220,16 @@ def test_results_files_that_lie_are_named(finished, tmp_path, case):
     p = _results(root); r = json.loads(p.read_text()); change(r); p.write_text(json.dumps(r))
     assert_clean_error(run_cli('autodo-results', '--data', root), why, str(p), 'delete it')
 
+def test_results_copied_to_another_run_are_named(finished, tmp_path):
+    root = fresh(finished, tmp_path)
+    p = _results(root); (root / 'Digits' / 'run1').mkdir(); shutil.copy(p, root / 'Digits' / 'run1' / p.name)
+    assert_clean_error(run_cli('autodo-results', '--data', root), 'run1', 'holds the results of Digits/run0/', 'not of its own place')
+
+def test_a_deeply_nested_results_file_is_named(finished, tmp_path):
+    root = fresh(finished, tmp_path)
+    _results(root).write_text('[' * 200000)
+    assert_clean_error(run_cli('autodo-results', '--data', root), 'nested too deeply', 'delete it')
+
 def test_a_metrics_file_that_lies_is_named(finished, tmp_path):
     from autodo.results import load_history
     root = fresh(finished, tmp_path)
@@ -181,6 +237,12 @@ def test_a_metrics_file_that_lies_is_named(finished, tmp_path):
     assert list(load_history(p).epoch) == [0, 1]
     p.write_text(p.read_text().replace('"epoch": 1', '"epoch": 7'))
     with pytest.raises(ValueError, match=r'corrupt at line 2 \(it is not the metrics of epoch 1\)'): load_history(p)
+    for text, why in [('{"epoch": 0, "test_acc": "high"}', "test_acc='high' is not a metric"), ('[' * 100000, 'corrupt at line 1'),
+                      ('{"epoch": 0, "test_acc": 99.0}', 'test_acc=99.0 is not a metric')]:
+        p.write_text(text)
+        with pytest.raises(ValueError, match=re.escape(why)): load_history(p)
+    p.write_bytes(b'\xff\xfe')
+    with pytest.raises(ValueError, match='is not text'): load_history(p)
 
 # --- a table is checked whole before any cell starts --------------------------------------------------------------------
 
@@ -194,7 +256,15 @@ TABLE_MISTAKES = {
     'an unknown model': (['--model', 'resnet'], "model='resnet' (--model) is unknown"),
     'momentum 5': (['--momentum', '5'], 'momentum=5.0 (--momentum) must be a finite number >= 0 and < 1'),
     'a column without NR': (['--columns', '10'], "column '10': write IR,NR"),
+    'one method by two names': (['--methods', 'baseline', 'none_none_none'], 'are the same method (NONE/NONE/NONE)'),
+    'a validation set larger than the data': (['--valid-size', '1347'], 'valid_size=1347 (--valid-size) does not fit'),
+    'fewer points to select than classes': (['--select-size', '5'], 'select_size=5 (--select-size) is below the 10 classes'),
 }
+
+@pytest.mark.parametrize('args, why', [(['--seed', '-5'], 'seed=-5 (--seed) must be an integer >= 0 and < 4294967296'),
+                                       (['-r', str(10**23)], '(-r) must be an integer >= 0 and < 4294967296')])
+def test_seeds_numpy_cannot_take_are_refused(tmp_path, args, why):
+    assert_clean_error(run_cli('autodo-train', *QUICK, *args, '--data', tmp_path), why)
 
 @pytest.mark.parametrize('case', TABLE_MISTAKES)
 def test_table_mistakes_are_found_before_any_cell_starts(tmp_path, case):

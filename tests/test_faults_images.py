@@ -158,3 +158,50 @@ def test_the_fingerprint_follows_the_images(tmp_path):
     assert image_folder(other).fingerprint != first, 'another image under the same name'
     (d / 'train' / 'a' / '4.png').rename(d / 'train' / 'b' / '9.png')
     assert image_folder(d).fingerprint != first, 'an image moved to another class, seen by the same process'
+
+# folders named like a dataset, pipes, hidden files, hard links, one class, unreadable folders
+
+@pytest.mark.parametrize('name', ['Digits', 'MNIST'])
+def test_a_folder_named_like_a_registered_dataset_is_refused(tmp_path, name):
+    d = image_set(tmp_path / 'x' / name)
+    assert_clean_error(train_cli(d, tmp_path), f'folder {d} is named like the registered dataset {name}', 'rename the folder')
+
+def test_a_missing_dataset_folder_is_named(tmp_path):
+    assert_clean_error(train_cli(tmp_path / 'nonexistent', tmp_path), f'dataset folder {tmp_path}/nonexistent does not exist')
+
+def test_a_pipe_named_like_an_image_is_refused(two_classes, tmp_path):
+    f = two_classes / 'train' / 'a' / 'pipe.png'
+    os.mkfifo(f)
+    assert_clean_error(train_cli(two_classes, tmp_path), f"image '{f}' is not a plain file", 'remove it')
+
+def test_hidden_files_and_folders_are_skipped(two_classes, tmp_path):
+    (two_classes / 'train' / '.ipynb_checkpoints').mkdir()
+    (two_classes / 'train' / 'a' / '.cache').mkdir()
+    Image.new('L', (8, 8)).save(two_classes / 'train' / 'a' / '.cache' / 'thumb.png')
+    (two_classes / 'train' / 'b' / '._0.png').write_bytes(b'\0\5\26\7 AppleDouble')
+    info = image_folder(two_classes)
+    assert info.classes == ('a', 'b') and info.sizes['train'] + info.sizes['test'] == 10
+    assert train_cli(two_classes, tmp_path).returncode == 0
+
+def test_a_hard_link_under_two_classes_is_refused(two_classes, tmp_path):
+    os.link(two_classes / 'train' / 'a' / '0.png', two_classes / 'train' / 'b' / 'dup.png')
+    assert_clean_error(train_cli(two_classes, tmp_path), str(two_classes / 'train' / 'b' / 'dup.png'),
+                       str(two_classes / 'train' / 'a' / '0.png'), 'hard links')
+
+def test_a_single_class_folder_is_refused(tmp_path):
+    d = image_set(tmp_path / 'imgs', classes=('a',))
+    assert_clean_error(train_cli(d, tmp_path), f"{d / 'train'} has only one class folder, a", 'at least 2')
+
+def test_an_unreadable_class_folder_is_named(two_classes, tmp_path):
+    if os.geteuid() == 0: pytest.skip('root reads folders without read permission')
+    (two_classes / 'train' / 'b').chmod(0)
+    try: assert_clean_error(train_cli(two_classes, tmp_path), f"folder {two_classes / 'train' / 'b'} cannot be read", 'make it readable')
+    finally: (two_classes / 'train' / 'b').chmod(0o755)
+
+def test_exif_orientation_is_applied(two_classes):
+    exif = Image.Exif(); exif[0x0112] = 6  # stored sideways
+    a = np.zeros((8, 12), np.uint8); a[:, :6] = 255  # left half white; upright: top half white
+    Image.fromarray(a).save(two_classes / 'train' / 'a' / 'cam.jpg', exif=exif, quality=100)
+    info = image_folder(two_classes, image_size=8)
+    with autodo.data._open_image(two_classes / 'train' / 'a' / 'cam.jpg') as img: up = np.asarray(img)
+    assert up.shape == (12, 8) and up[:6].mean() > 200 and up[6:].mean() < 50
