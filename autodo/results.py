@@ -28,8 +28,8 @@ def _metrics_line(path, k:int, line:str) -> dict:
     try:
         m = json.loads(line)
         if not isinstance(m, dict) or m.get('epoch') != k: raise ValueError(f"it is not the metrics of epoch {k}")
-        bad = next((n for n, v in m.items() if isinstance(v, (str, bool, dict)) or v is None or (isinstance(v, float) and not math.isfinite(v))
-                    or (n.endswith('_acc') and not 0 <= v <= 1)), None)
+        bad = next((n for n, v in m.items() if isinstance(v, (str, bool, dict)) or (isinstance(v, float) and not math.isfinite(v))
+                    or (n.endswith('_acc') and isinstance(v, (int, float)) and not 0 <= v <= 1)), None)
         if bad: raise ValueError(f"{bad}={m[bad]!r} is not a metric")
         return m
     except (ValueError, RecursionError) as e:

@@ -266,6 +266,7 @@ def _check_metrics(m:dict, num_classes:int):
         if k == 'test_per_class':
             if not (isinstance(v, list) and len(v) == num_classes and all(number(a) and 0 <= a <= 1 for a in v)):
                 raise ValueError(f"epoch {m['epoch']}'s test_per_class is not {num_classes} accuracies in [0, 1]")
+        elif v is None: continue  # a statistic without points to make it (no noisy labels at NR=0)
         elif isinstance(v, list):  # per-class statistics of what was learned: a class without points has None
             if not all(a is None or number(a) for a in v): raise ValueError(f"epoch {m['epoch']}'s {k} holds other values than numbers")
         elif isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or (k.endswith('_acc') and not 0 <= v <= 1):
