@@ -12,7 +12,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from .core import AutodoError, RunStore, atomic_write, cell_name
+from .core import AutodoError, LinkedFileError, RunStore, atomic_write, cell_name, torch_load_plain
 from .models import create_model
 from .policies import normalizer
 from .hypermodels import within_label_auroc
@@ -112,7 +112,9 @@ def run_probs(run:Run,  # a run whose data and split are set up (`Run.setup_data
     "`out_of_sample_probs` of `run`'s train points under their given labels, and the seconds they took; kept beside the split"
     sp, C = run.split, run.info.num_classes
     p = RunStore(run.cfg.root).split_path(run.cfg).with_name(f"oos_probs_{folds}x{epochs}_{cell_name(run.cfg)}.pt")
-    saved = torch.load(p, weights_only=True) if p.exists() else None
+    try: saved = torch_load_plain(p) if p.exists() else None
+    except LinkedFileError: raise
+    except Exception: saved = None  # unreadable: made again, and written over
     if isinstance(saved, dict) and getattr(saved.get('probs'), 'shape', None) == (len(sp.train_idx), C) and saved['probs'].isfinite().all():
         return saved['probs'].numpy(), float(saved['seconds'])
     if not isinstance(run.train_set.images, torch.Tensor):
