@@ -184,7 +184,7 @@ class LabelsOptions:
 def labels_cli(argv=None):
     "Console script `autodo-labels`: the most suspect labels of a table cell, with their files, given and suggested labels"
     p = CommandParser(prog='autodo-labels', description=labels_cli.__doc__.split(': ', 1)[1] + '; as a table, CSV and thumbnails.')
-    add_options(p, Config, only=('dataset', 'root', 'ir', 'sr', 'nr', 'run', 'image_size', 'like'))
+    add_options(p, Config, skip=('method', 'progress'), preset=PRESET_FIELDS)  # the cell's settings, as its run was made with
     add_options(p, LabelsOptions)
     args = p.parse_args(argv)
     with command_errors('autodo-labels'):
