@@ -174,7 +174,7 @@ def density_cli(argv=None):
 @dataclass
 class LabelsOptions:
     "Which labels `autodo-labels` lists, ranked how"
-    ranking:str = 'confident_learning'  # confident_learning (K-fold out-of-sample probabilities: AUROC 0.998 on Digits IR=10 NR=0.1 over 3 runs, the best there; see the README), final_loss (AUROC 0.980 there, 0.992 on an image folder with 20% wrong labels, where it was best), autodo_weight, autodo_weight_in_label, autodo_soft or autodo_weight_soft (these read a finished --method run)
+    ranking:str = 'confident_learning'  # confident_learning (K-fold out-of-sample probabilities: AUROC 0.998 on Digits IR=10 NR=0.1 over 3 runs, the best there; see the README), final_loss (AUROC 0.980 there, 0.984 on an image folder with 20% wrong labels over 3 runs, where it was best), autodo_weight, autodo_weight_in_label, autodo_soft or autodo_weight_soft (these read a finished --method run)
     top:int = setting(20, low=1)  # how many suspects
     method:str = setting('autodo_aws', choices=MethodNames())  # the finished run whose per-point table the rankings but confident learning read
     folds:int = setting(4, low=2)  # confident learning: out-of-sample models, each trained on the other folds
