@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_results.ipynb #409194d7
 from __future__ import annotations
-import json, math, os, re
+import json, os, re
 from importlib.resources import files
 from pathlib import Path
 
@@ -13,6 +13,7 @@ import pandas as pd
 
 
 from .core import CorruptResultsError, RunStore, atomic_write, default_root, identity, open_plain
+from .train import check_metrics
 from .data import dataset_name
 from .config import METHODS, CELL_KEYS, PROTOCOLS, Config
 from .hypermodels import DIAGNOSTICS as LEARNED_DIAGNOSTICS
@@ -28,9 +29,7 @@ def _metrics_line(path, k:int, line:str) -> dict:
     try:
         m = json.loads(line)
         if not isinstance(m, dict) or m.get('epoch') != k: raise ValueError(f"it is not the metrics of epoch {k}")
-        bad = next((n for n, v in m.items() if isinstance(v, (str, bool, dict)) or (isinstance(v, float) and not math.isfinite(v))
-                    or (n.endswith('_acc') and isinstance(v, (int, float)) and not 0 <= v <= 1)), None)
-        if bad: raise ValueError(f"{bad}={m[bad]!r} is not a metric")
+        check_metrics(m)  # as a checkpoint's history is checked
         return m
     except (ValueError, RecursionError) as e:
         raise CorruptResultsError(f"metrics file {str(path)!r} is corrupt at line {k + 1} ({e}); the run's checkpoint "

@@ -28,9 +28,9 @@ from .models import create_model
 from .plots import plot_learning_curves, learned_figure, point_groups
 
 # %% auto #0
-__all__ = ['warmup_cosine', 'batches', 'CheckpointError', 'Run', 'Callback', 'MetricsLog', 'Checkpoints', 'ShortRunWarning',
-           'movement_budget', 'soft_label_gap', 'run_results', 'warn_if_short', 'ShortRunCheck', 'config_signature',
-           'Figures', 'PointsFile', 'ResultsFile', 'default_callbacks', 'train']
+__all__ = ['warmup_cosine', 'batches', 'CheckpointError', 'Run', 'check_metrics', 'Callback', 'MetricsLog', 'Checkpoints',
+           'ShortRunWarning', 'movement_budget', 'soft_label_gap', 'run_results', 'warn_if_short', 'ShortRunCheck',
+           'config_signature', 'Figures', 'PointsFile', 'ResultsFile', 'default_callbacks', 'train']
 
 # %% ../nbs/10_train.ipynb #285a1809
 def warmup_cosine(epoch:int,  # epoch (for the hyper learning rate: hyper epoch, counted from the start epoch)
@@ -259,13 +259,13 @@ def save_checkpoint(self:Run, epoch:int):
 # %% ../nbs/10_train.ipynb #64d8b2ab
 _CHECKPOINT_KEYS = {'config', 'epoch', 'model', 'opt', 'ado', 'history'}
 
-def _check_metrics(m:dict, num_classes:int):
-    "A `ValueError` naming the first metric of epoch `m` that is not a finite number (an accuracy in [0, 1], per class one for each)"
+def check_metrics(m:dict, num_classes:int|None=None):
+    "A `ValueError` naming the first metric of epoch `m` that is not a finite number (an accuracy in [0, 1], per class one for each of `num_classes`)"
     number = lambda a: isinstance(a, (int, float)) and not isinstance(a, bool) and math.isfinite(a)
     for k, v in m.items():
         if k == 'test_per_class':
-            if not (isinstance(v, list) and len(v) == num_classes and all(number(a) and 0 <= a <= 1 for a in v)):
-                raise ValueError(f"epoch {m['epoch']}'s test_per_class is not {num_classes} accuracies in [0, 1]")
+            if not (isinstance(v, list) and len(v) == (num_classes or len(v)) and all(number(a) and 0 <= a <= 1 for a in v)):
+                raise ValueError(f"epoch {m['epoch']}'s test_per_class is not {num_classes or 'one per class'} accuracies in [0, 1]")
         elif v is None: continue  # a statistic without points to make it (no noisy labels at NR=0)
         elif isinstance(v, list):  # per-class statistics of what was learned: a class without points has None
             if not all(a is None or number(a) for a in v): raise ValueError(f"epoch {m['epoch']}'s {k} holds other values than numbers")
@@ -279,7 +279,7 @@ def _check_progress(state:dict, epochs:int, model:dict, num_classes:int):
     if isinstance(e, bool) or not isinstance(e, int) or not 0 <= e < epochs: raise ValueError(f"epoch={e!r} is not an epoch in [0, {epochs})")
     if not isinstance(h, list) or [m.get('epoch') if isinstance(m, dict) else None for m in h] != list(range(e + 1)):
         raise ValueError(f"its history does not hold the metrics of epochs 0 to {e}")
-    for m in h: _check_metrics(m, num_classes)
+    for m in h: check_metrics(m, num_classes)
     for k, v in (state['model'] if isinstance(state['model'], dict) else {}).items():
         if isinstance(v, torch.Tensor) and k in model and v.dtype != model[k].dtype: raise ValueError(f"model weights {k} are {v.dtype}, not {model[k].dtype}")
         if isinstance(v, torch.Tensor) and v.is_floating_point() and not torch.isfinite(v).all(): raise ValueError(f"model weights {k} are not finite")

@@ -237,8 +237,8 @@ def test_a_metrics_file_that_lies_is_named(finished, tmp_path):
     assert list(load_history(p).epoch) == [0, 1]
     p.write_text(p.read_text().replace('"epoch": 1', '"epoch": 7'))
     with pytest.raises(ValueError, match=r'corrupt at line 2 \(it is not the metrics of epoch 1\)'): load_history(p)
-    for text, why in [('{"epoch": 0, "test_acc": "high"}', "test_acc='high' is not a metric"), ('[' * 100000, 'corrupt at line 1'),
-                      ('{"epoch": 0, "test_acc": 99.0}', 'test_acc=99.0 is not a metric')]:
+    for text, why in [('{"epoch": 0, "test_acc": "high"}', "test_acc='high' is not an accuracy in [0, 1]"), ('[' * 100000, 'corrupt at line 1'),
+                      ('{"epoch": 0, "test_acc": 99.0}', 'test_acc=99.0 is not an accuracy in [0, 1]')]:
         p.write_text(text)
         with pytest.raises(ValueError, match=re.escape(why)): load_history(p)
     p.write_bytes(b'\xff\xfe')
