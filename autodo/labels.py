@@ -70,11 +70,14 @@ def out_of_sample_probs(images:torch.Tensor,  # `uint8` images `(N, C, H, W)`
 # %% ../nbs/16_labels.ipynb #471ed203
 def _pct(s:pd.Series) -> pd.Series: return s.rank(pct=True)
 
+def _cleanlab_rank():
+    try: import cleanlab.rank
+    except ImportError: raise LabelIssueError("confident learning needs cleanlab: pip install 'autodo[labels]' (or pip install cleanlab)") from None
+    return cleanlab.rank
+
 def confident_learning(labels, probs:np.ndarray) -> np.ndarray:
     "Suspicion of each label by confident learning: one minus `cleanlab`'s label quality (self-confidence) from out-of-sample `probs`"
-    try: from cleanlab.rank import get_label_quality_scores
-    except ImportError: raise LabelIssueError("confident learning needs cleanlab: pip install 'autodo[labels]' (or pip install cleanlab)") from None
-    return 1 - get_label_quality_scores(np.asarray(labels), probs)
+    return 1 - _cleanlab_rank().get_label_quality_scores(np.asarray(labels), probs)
 
 SUGGESTS = {'autodo_weight': 'soft_argmax', 'autodo_weight_in_label': 'soft_argmax', 'autodo_soft': 'soft_argmax', 'autodo_weight_soft': 'soft_argmax',
             'final_loss': 'model_argmax', 'confident_learning': 'oos_argmax'}  # each ranking's suggested label
@@ -145,6 +148,7 @@ def report_run(dataset:str='Digits',  # a dataset of `autodo.data.DATASETS`, or 
     "The run a report of `ranking` reads: the cell's data and split for confident learning, else the finished run of `method`"
     if ranking not in RANKINGS: raise LabelIssueError(f"ranking={ranking!r} (--ranking) is unknown; use one of {', '.join(RANKINGS)}")
     cl = ranking == 'confident_learning'
+    if cl: _cleanlab_rank()  # before minutes of training its models, not after
     run = Run(make_config(dataset, 'baseline' if cl else method, **settings))
     if cl: run.setup_data()
     else: run.restore()
