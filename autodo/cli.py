@@ -44,7 +44,7 @@ def config_from_args(args:argparse.Namespace) -> Config:
     method = kw.pop('method', None)
     if method:
         clash = {k: v for k, v, m in zip(('--aug-model', '--los-model', '--hyper-opt'), switches, method_switches(method)) if v is not None and v != m}
-        if clash: raise ConfigError(f"--method {method} means {'/'.join(method_switches(method))}, which clashes with "
+        if clash: raise ConfigError(f"--method {method} means {method_switches(method)}, which clashes with "
                                     + ', '.join(f'{k} {v}' for k, v in clash.items()))
     else: method = method_for(*(s or 'NONE' for s in switches))
     given_device = [f for f, on in [('--device', 'device' in kw), ('--gpu', 'gpu' in sw), ('--no-cuda', sw.get('no_cuda'))] if on]
@@ -80,7 +80,7 @@ def _launchers():
 @dataclass
 class TableOptions:
     "What `autodo-table` runs: rows, columns and runs, the table's protocol and where its cells run"
-    methods:list = setting(None, choices=MethodNames())  # table rows: methods, or switches like sep_soft_hes (default: all eight)
+    methods:list = setting(None, choices=MethodNames())  # table rows: methods, or switches like sep_soft_hes (default: the paper's eight; add cl_baseline to compare cleaning first)
     columns:list = setting(None, parse=table_column, metavar='IR,NR')  # IR,NR settings (default: 10,0.0 10,0.1)
     runs:int = setting(3, low=1)  # runs per cell
     protocol:str = setting('best', choices=PROTOCOLS)  # table protocol: best (the paper's), final, or valid
@@ -177,8 +177,6 @@ class LabelsOptions:
     ranking:str = 'confident_learning'  # confident_learning (K-fold out-of-sample probabilities: AUROC 0.998 on Digits IR=10 NR=0.1 over 3 runs, the best there; see the README), final_loss (AUROC 0.980 there, 0.984 on an image folder with 20% wrong labels over 3 runs, where it was best), autodo_weight, autodo_weight_in_label, autodo_soft or autodo_weight_soft (these read a finished --method run)
     top:int = setting(20, low=1)  # how many suspects
     method:str = setting('autodo_aws', choices=MethodNames())  # the finished run whose per-point table the rankings but confident learning read
-    folds:int = setting(4, low=2)  # confident learning: out-of-sample models, each trained on the other folds
-    cl_epochs:int = setting(30, low=1)  # confident learning: epochs of each model
     out:str|None = None  # write the suspects to OUT.csv and OUT.png (default: beside the run, label_issues_{ranking}_...)
 
 def labels_cli(argv=None):
@@ -189,9 +187,10 @@ def labels_cli(argv=None):
     args = p.parse_args(argv)
     with command_errors('autodo-labels'):
         kw, o = given(args, Config), options(args, LabelsOptions)
+        cl = {k: kw.pop(k) for k in ('cl_folds', 'cl_epochs') if k in kw}  # confident learning's models, not the run's settings
         from autodo.labels import report_run, suspects, save_report
         run = report_run(kw.pop('dataset', 'Digits'), o.ranking, o.method, progress=False, **kw)
-        found = suspects(run, o.ranking, o.top, o.folds, o.cl_epochs)
+        found = suspects(run, o.ranking, o.top, **cl)
         stem = save_report(found, run, o.ranking, o.out)
     print(found.to_markdown())
     print(f'written to {stem}.csv and {stem}.png')

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_config.ipynb #0c9c897d
 from __future__ import annotations
-import dataclasses, numbers
+import dataclasses, importlib.util, numbers
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -13,10 +13,10 @@ from .core import SettingError, check_fields, check_name, default_root, flag_of,
 from .hypergrad import SOLVERS
 
 # %% auto #0
-__all__ = ['AUGMENTS', 'LEARNED_AUGMENTS', 'POLICY_TABLES', 'LOSSES', 'HYPER_OPTS', 'METHODS', 'PAPER', 'CPU', 'SOFT_LOSSES',
-           'SCALES', 'CELL_KEYS', 'TABLE_SETS', 'PROTOCOLS', 'ConfigError', 'Method', 'check_switches',
-           'method_switches', 'method_for', 'MethodNames', 'run_number', 'Config', 'fields_where', 'run_policy',
-           'symmetric_soft_loss', 'check_settings', 'check_sizes', 'make_config']
+__all__ = ['AUGMENTS', 'LEARNED_AUGMENTS', 'POLICY_TABLES', 'LOSSES', 'HYPER_OPTS', 'CLEANS', 'METHODS', 'PAPER_METHODS', 'PAPER',
+           'CPU', 'SOFT_LOSSES', 'SCALES', 'CELL_KEYS', 'TABLE_SETS', 'PROTOCOLS', 'ConfigError', 'Method',
+           'check_switches', 'method_switches', 'method_for', 'MethodNames', 'run_number', 'Config', 'fields_where',
+           'run_policy', 'symmetric_soft_loss', 'check_settings', 'check_sizes', 'make_config']
 
 # %% ../nbs/06_config.ipynb #045e1239
 AUGMENTS = {'NONE': 'none', 'RAND': 'RandAugment', 'AUTO': "Fast AutoAugment's published policy", 'DADA': "DADA's published policy",
@@ -25,16 +25,21 @@ LEARNED_AUGMENTS = ('SHA', 'SEP')  # the augmentations AutoDO learns
 POLICY_TABLES = ('AUTO', 'DADA')  # the augmentations read from published policy tables
 LOSSES = {'NONE': (), 'WGHT': ('weights',), 'SOFT': ('soft',), 'BOTH': ('weights', 'soft')}  # the `autodo.hypermodels.LOSS_TERMS` each switches on
 HYPER_OPTS = {'NONE': 'no hyper-steps', 'HES': "implicit hypergradient, the paper's"}
+CLEANS = {'NONE': 'train on every given label',
+          'CL': 'first remove the train labels that confident learning flags (`autodo.cleaning`), then train'}
 
 class ConfigError(SettingError):
     "An experiment configuration that cannot run"
 
 # %% ../nbs/06_config.ipynb #cc2a5d30
 class Method(NamedTuple):
-    "A table row: its augmentation (`AUGMENTS`), loss hyperparameters (`LOSSES`) and bilevel optimisation (`HYPER_OPTS`)"
+    "A table row: its augmentation (`AUGMENTS`), loss hyperparameters (`LOSSES`), bilevel optimisation (`HYPER_OPTS`) and cleaning (`CLEANS`)"
     augment:str
     loss:str
     hyper:str
+    clean:str = 'NONE'
+
+    def __str__(self): return '/'.join(self if self.clean != 'NONE' else self[:3])
 
     @property
     def learns(self) -> bool:
@@ -48,12 +53,15 @@ class Method(NamedTuple):
 
 METHODS = {'baseline': Method('NONE', 'NONE', 'NONE'), 'raa': Method('RAND', 'NONE', 'NONE'), 'faa': Method('AUTO', 'NONE', 'NONE'),
            'dada': Method('DADA', 'NONE', 'NONE'), 'autodo_a_sha': Method('SHA', 'NONE', 'HES'), 'autodo_a': Method('SEP', 'NONE', 'HES'),
-           'autodo_aw': Method('SEP', 'WGHT', 'HES'), 'autodo_aws': Method('SEP', 'BOTH', 'HES')}
+           'autodo_aw': Method('SEP', 'WGHT', 'HES'), 'autodo_aws': Method('SEP', 'BOTH', 'HES'),
+           'cl_baseline': Method('NONE', 'NONE', 'NONE', 'CL')}
+PAPER_METHODS = tuple(m for m, s in METHODS.items() if s.clean == 'NONE')  # the paper's eight rows: a table's default
 
 # %% ../nbs/06_config.ipynb #95fc5f90
-def check_switches(aug_model:str, los_model:str, hyper_opt:str):
-    "Raise a `ConfigError` for unknown or incompatible `--aug-model`, `--los-model`, `--hyper-opt` switches"
-    for name, v, ok in [('aug_model', aug_model, AUGMENTS), ('los_model', los_model, LOSSES), ('hyper_opt', hyper_opt, HYPER_OPTS)]:
+def check_switches(aug_model:str, los_model:str, hyper_opt:str, clean:str='NONE'):
+    "Raise a `ConfigError` for unknown or incompatible `--aug-model`, `--los-model`, `--hyper-opt` switches (and cleaning)"
+    for name, v, ok in [('aug_model', aug_model, AUGMENTS), ('los_model', los_model, LOSSES), ('hyper_opt', hyper_opt, HYPER_OPTS),
+                        ('clean', clean, CLEANS)]:
         if v not in ok: raise ConfigError(f"{name}={v!r} is unknown; use one of {', '.join(ok)}")
     learns = aug_model in LEARNED_AUGMENTS or bool(LOSSES[los_model])
     if learns and hyper_opt != 'HES':
@@ -62,18 +70,19 @@ def check_switches(aug_model:str, los_model:str, hyper_opt:str):
         raise ConfigError("hyper_opt=HES has nothing to learn: use aug_model SHA or SEP, or a los_model other than NONE")
 
 def method_switches(method:str) -> Method:
-    "The switches of a table method, or of a name `{aug}_{los}_{hyper}` such as `sep_soft_hes`"
+    "The switches of a table method, or of a name `{aug}_{los}_{hyper}` such as `sep_soft_hes` (`_cl` at its end: cleaned first)"
     if method in METHODS: return METHODS[method]
     parts = tuple(method.upper().split('_'))
-    if len(parts) != 3: raise ConfigError(f"method={method!r} is unknown; use one of {', '.join(METHODS)} or a name like sep_soft_hes")
+    if len(parts) not in (3, 4) or (len(parts) == 4 and parts[3] == 'NONE'):
+        raise ConfigError(f"method={method!r} is unknown; use one of {', '.join(METHODS)} or a name like sep_soft_hes (or sep_soft_hes_cl)")
     check_switches(*parts)
     return Method(*parts)
 
-def method_for(aug_model:str, los_model:str, hyper_opt:str) -> str:
+def method_for(aug_model:str, los_model:str, hyper_opt:str, clean:str='NONE') -> str:
     "The method name of a valid switch combination (combinations outside the tables are named by their switches)"
-    check_switches(aug_model, los_model, hyper_opt)
-    return next((m for m, s in METHODS.items() if s == (aug_model, los_model, hyper_opt)),
-                f'{aug_model}_{los_model}_{hyper_opt}'.lower())
+    s = Method(aug_model, los_model, hyper_opt, clean)
+    check_switches(*s)
+    return next((m for m, t in METHODS.items() if t == s), '_'.join(s if clean != 'NONE' else s[:3]).lower())
 
 # %% ../nbs/06_config.ipynb #629f20be
 _COMMON = dict(epochs=200, warmup_epochs=5, momentum=0.9, weight_decay=1e-4, hyper_iters=5, hyper_alpha=0.01, hyper_lr=0.05,
@@ -146,6 +155,8 @@ class Config:
     upsample:int = setting(1, low=1)  # learned warp at this multiple of the resolution (the paper: 4 for 32/28-pixel images)
     overfit:bool = setting(False, cell=True)  # ablation: estimate hyperparameters on the test data
     oversplit:bool = setting(False, cell=True)  # ablation: train on all data, validation points included
+    cl_folds:int = setting(4, low=2)  # methods that clean (cl_baseline, or switches ending _cl): confident learning's out-of-sample models, each trained on the other folds
+    cl_epochs:int = setting(30, low=1)  # methods that clean: epochs of each out-of-sample model (the run's network, batch size and lr, no augmentation)
     seed:int|None = setting(None, low=0, below=2**32, table=False)  # random seed (default: the run number)
     device:str = setting('auto', runtime=True, table=False, pattern=r'auto|cpu|cuda(:\d+)?', form='auto, cpu, cuda or cuda:N')  # 'auto' (CUDA if present), 'cpu', 'cuda', 'cuda:1', ...
     amp:bool = setting(True, runtime=True)  # bfloat16 autocast for training and evaluation on CUDA
@@ -196,6 +207,7 @@ def symmetric_soft_loss(cfg:Config, info=None) -> bool:
 
 # %% ../nbs/06_config.ipynb #be0976dc
 def _bad(name:str, value, need:str) -> ConfigError: return ConfigError(f"{name}={value!r} ({flag_of(Config, name)}) {need}")
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Config)}
 
 
 
@@ -220,6 +232,11 @@ def check_settings(cfg:Config):
                    f"applies to your own image folders; {cfg.dataset} is a registered dataset")
     from autodo.models import MODELS
     if cfg.model not in MODELS: raise _bad('model', cfg.model, f"is unknown; use one of {', '.join(MODELS)}")
+    if cfg.switches.clean == 'NONE':
+        changed = next((k for k in ('cl_folds', 'cl_epochs') if getattr(cfg, k) != _DEFAULTS[k]), None)
+        if changed: raise _bad(changed, getattr(cfg, changed), f"applies to methods that clean, such as cl_baseline; {cfg.method} trains on every label")
+    elif importlib.util.find_spec('cleanlab') is None:
+        raise ConfigError(f"method={cfg.method!r} cleans with confident learning, which needs cleanlab: pip install 'autodo[labels]' (or pip install cleanlab)")
     if cfg.switches.learns and not 0 <= cfg.hyper_start < cfg.epochs - 1:
         raise _bad('hyper_start', cfg.hyper_start, f"must be in [0, epochs - 1 = {cfg.epochs - 1}): hyper-steps run in the epochs after it")
 

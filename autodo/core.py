@@ -280,7 +280,8 @@ def finished(self, cfg) -> dict|None:
     p = self.path(cfg, 'results')
     if not p.exists(): return None
     r = read_results(p, schema=cfg if is_dataclass(cfg) else None)
-    return r if is_finished(r) and not config_diff(cfg, r['config']) else None
+    defaults = {f.name: f.default for f in dataclasses.fields(cfg) if f.default is not dataclasses.MISSING} if is_dataclass(cfg) else None  # settings added since the run
+    return r if is_finished(r) and not config_diff(cfg, r['config'], defaults) else None
 
 def _check_place(p:Path, c:dict):
     "A `CorruptResultsError` unless results file `p` lies where the run its config describes puts its results"

@@ -4,80 +4,23 @@
 
 # %% ../nbs/16_labels.ipynb #2591ea50
 from __future__ import annotations
-import time, warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
-import torch.nn.functional as F
 
-from .core import AutodoError, LinkedFileError, RunStore, atomic_write, cell_name, torch_load_plain
-from .models import create_model
-from .policies import normalizer
+from .core import RunStore, atomic_write, cell_name
+from .cleaning import LabelIssueError, cleanlab_module, confident_learning, run_probs
 from .hypermodels import within_label_auroc
 from .train import Run, make_config
 
 # %% auto #0
-__all__ = ['SUGGESTS', 'RANKINGS', 'LabelIssueError', 'out_of_sample_probs', 'confident_learning', 'suspect_scores',
-           'ranking_quality', 'run_probs', 'given_points', 'report_run', 'suspects', 'label_issues', 'suspects_figure',
-           'save_report', 'ranking_benchmark', 'benchmark_table']
-
-# %% ../nbs/16_labels.ipynb #cefec874
-def _fit(model, x, y, epochs:int, batch_size:int, lr:float, seed:int, norm):
-    "Train `model` on `uint8` images `x` and labels `y`: SGD with Nesterov momentum, a cosine schedule, no augmentation"
-    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, nesterov=True, weight_decay=5e-4)
-    steps, g = max(1, len(y) // batch_size), torch.Generator().manual_seed(seed)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs * steps)
-    model.train()
-    for _ in range(epochs):
-        for b in torch.randperm(len(y), generator=g)[:steps * batch_size].to(x.device).tensor_split(steps):
-            loss = F.cross_entropy(model(norm(x[b])), y[b])
-            opt.zero_grad(set_to_none=True); loss.backward(); opt.step(); sched.step()
-    return model
-
-@torch.no_grad()
-def _probs(model, x, norm, batch_size:int=512) -> torch.Tensor:
-    model.eval()
-    return torch.cat([model(norm(b)).softmax(1) for b in x.split(batch_size)])
-
-# %% ../nbs/16_labels.ipynb #1e898073
-class LabelIssueError(AutodoError, ValueError):
-    "A label-issue report that cannot be made as asked"
-
-def out_of_sample_probs(images:torch.Tensor,  # `uint8` images `(N, C, H, W)`
-                        labels:torch.Tensor,  # their given labels
-                        num_classes:int, mean:tuple, std:tuple,  # the classes, and the images' normalisation
-                        folds:int=4,  # K: models, each trained on the other K - 1 folds
-                        epochs:int=30,  # epochs of each model
-                        model:str='cnn',  # network (a key of `autodo.models.MODELS`)
-                        batch_size:int=32, lr:float=0.05, seed:int=0, device='cpu') -> np.ndarray:
-    "Class probabilities `(N, num_classes)` of each image from a model that never saw it"
-    from sklearn.model_selection import StratifiedKFold
-    if not 2 <= folds <= len(labels): raise LabelIssueError(f"folds={folds} must be in [2, {len(labels)}] (the points)")
-    norm, x, y = normalizer(mean, std), images.to(device), labels.to(device)
-    out = torch.zeros(len(y), num_classes, device=device)
-    with warnings.catch_warnings():
-        warnings.filterwarnings('ignore', message='The least populated class')  # a rare class: in fewer folds, still out of sample
-        splits = StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), labels.numpy())
-        for k, (fit, held) in enumerate(splits):
-            torch.manual_seed(seed * 1000 + k)
-            net = _fit(create_model(model, images.shape[1], num_classes).to(device), x[fit], y[fit], epochs, batch_size, lr,
-                       seed * 1000 + k, norm)
-            out[held] = _probs(net, x[held], norm)
-    return out.cpu().numpy()
+__all__ = ['SUGGESTS', 'RANKINGS', 'suspect_scores', 'ranking_quality', 'given_points', 'report_run', 'suspects', 'label_issues',
+           'suspects_figure', 'save_report', 'ranking_benchmark', 'benchmark_table']
 
 # %% ../nbs/16_labels.ipynb #471ed203
 def _pct(s:pd.Series) -> pd.Series: return s.rank(pct=True)
-
-def _cleanlab_rank():
-    try: import cleanlab.rank
-    except ImportError: raise LabelIssueError("confident learning needs cleanlab: pip install 'autodo[labels]' (or pip install cleanlab)") from None
-    return cleanlab.rank
-
-def confident_learning(labels, probs:np.ndarray) -> np.ndarray:
-    "Suspicion of each label by confident learning: one minus `cleanlab`'s label quality (self-confidence) from out-of-sample `probs`"
-    return 1 - _cleanlab_rank().get_label_quality_scores(np.asarray(labels), probs)
 
 SUGGESTS = {'autodo_weight': 'soft_argmax', 'autodo_weight_in_label': 'soft_argmax', 'autodo_soft': 'soft_argmax', 'autodo_weight_soft': 'soft_argmax',
             'final_loss': 'model_argmax', 'confident_learning': 'oos_argmax'}  # each ranking's suggested label
@@ -109,26 +52,6 @@ def ranking_quality(scores:pd.DataFrame,  # `suspect_scores`
         return dict(auroc=roc_auc_score(noisy, v), auroc_within_label=within_label_auroc(noisy, v, labels), precision_at_k=noisy[top].mean())
     return pd.DataFrame({name: row(sc.to_numpy()) for name, sc in scores.items()}).T.rename_axis('ranking')
 
-# %% ../nbs/16_labels.ipynb #1a60a23a
-def run_probs(run:Run,  # a run whose data and split are set up (`Run.setup_data`)
-              folds:int=4, epochs:int=30) -> tuple[np.ndarray, float]:
-    "`out_of_sample_probs` of `run`'s train points under their given labels, and the seconds they took; kept beside the split"
-    sp, C = run.split, run.info.num_classes
-    p = RunStore(run.cfg.root).split_path(run.cfg).with_name(f"oos_probs_{folds}x{epochs}_{cell_name(run.cfg)}.pt")
-    try: saved = torch_load_plain(p) if p.exists() else None
-    except LinkedFileError: raise
-    except Exception: saved = None  # unreadable: made again, and written over
-    if isinstance(saved, dict) and getattr(saved.get('probs'), 'shape', None) == (len(sp.train_idx), C) and saved['probs'].isfinite().all():
-        return saved['probs'].numpy(), float(saved['seconds'])
-    if not isinstance(run.train_set.images, torch.Tensor):
-        raise LabelIssueError(f"{run.info.name} is read from files as it trains; out-of-sample probabilities need its images in memory")
-    t0 = time.perf_counter()
-    probs = out_of_sample_probs(run.train_set.images[sp.train_idx], sp.targets[sp.train_idx], C, run.info.mean, run.info.std,
-                                folds, epochs, seed=run.seed, device=run.device)
-    seconds = time.perf_counter() - t0
-    atomic_write(p, lambda t: torch.save(dict(probs=torch.from_numpy(probs), seconds=seconds), t))
-    return probs, seconds
-
 # %% ../nbs/16_labels.ipynb #92bfbda0
 RANKINGS = ('confident_learning', 'final_loss', 'autodo_weight', 'autodo_weight_in_label', 'autodo_soft', 'autodo_weight_soft')
 
@@ -148,18 +71,18 @@ def report_run(dataset:str='Digits',  # a dataset of `autodo.data.DATASETS`, or 
     "The run a report of `ranking` reads: the cell's data and split for confident learning, else the finished run of `method`"
     if ranking not in RANKINGS: raise LabelIssueError(f"ranking={ranking!r} (--ranking) is unknown; use one of {', '.join(RANKINGS)}")
     cl = ranking == 'confident_learning'
-    if cl: _cleanlab_rank()  # before minutes of training its models, not after
+    if cl: cleanlab_module('rank')  # before minutes of training its models, not after
     run = Run(make_config(dataset, 'baseline' if cl else method, **settings))
     if cl: run.setup_data()
     else: run.restore()
     return run
 
-def suspects(run:Run, ranking:str='confident_learning', top:int|None=20, folds:int=4, cl_epochs:int=30) -> pd.DataFrame:
+def suspects(run:Run, ranking:str='confident_learning', top:int|None=20, cl_folds:int=4, cl_epochs:int=30) -> pd.DataFrame:
     "The `top` most suspect labels of `run`'s train points by `ranking` (None: all): source, given and suggested label, score"
     if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1): raise LabelIssueError(f"top={top!r} (--top) must be at least 1")
     cl = ranking == 'confident_learning'
     points = given_points(run) if cl else run.points()
-    probs = run_probs(run, folds, cl_epochs)[0] if cl else None
+    probs = run_probs(run, cl_folds, cl_epochs)[0] if cl else None
     score = suspect_scores(points, probs)
     if ranking not in score: raise LabelIssueError(f"the {run.cfg.method} run learned nothing for ranking={ranking!r}; use a method that does, such as autodo_aws")
     suggest = SUGGESTS[ranking] if SUGGESTS[ranking] in points else 'model_argmax'  # a run without soft labels: its model's class
@@ -170,10 +93,10 @@ def suspects(run:Run, ranking:str='confident_learning', top:int|None=20, folds:i
     return out.sort_values('score', ascending=False, kind='stable')[cols].head(top).reset_index(drop=True).rename_axis('rank')
 
 def label_issues(dataset:str='Digits', ranking:str='confident_learning', top:int|None=20, method:str='autodo_aws',
-                 folds:int=4, cl_epochs:int=30,  # confident learning's out-of-sample models, and their epochs
+                 cl_folds:int=4, cl_epochs:int=30,  # confident learning's out-of-sample models, and their epochs
                  **settings) -> pd.DataFrame:
     "`suspects` of the table cell `settings` of `dataset` (see `report_run`)"
-    return suspects(report_run(dataset, ranking, method, **settings), ranking, top, folds, cl_epochs)
+    return suspects(report_run(dataset, ranking, method, **settings), ranking, top, cl_folds, cl_epochs)
 
 # %% ../nbs/16_labels.ipynb #c5b1fcf1
 def suspects_figure(suspects:pd.DataFrame,  # from `label_issues`
@@ -210,14 +133,14 @@ def save_report(found:pd.DataFrame,  # from `suspects`
 # %% ../nbs/16_labels.ipynb #9f9388a6
 def ranking_benchmark(dataset:str='Digits', runs=(0, 1, 2),  # the dataset, and the runs of its cell to measure
                       method:str='autodo_aws',  # the finished AutoDO runs whose signals are measured (the baseline's too)
-                      folds:int=4, cl_epochs:int=30,  # confident learning's out-of-sample models, and their epochs
+                      cl_folds:int=4, cl_epochs:int=30,  # confident learning's out-of-sample models, and their epochs
                       true_labels:dict|None=None,  # source -> true class, where the given labels are wrong in the data itself
                       **settings) -> pd.DataFrame:  # the cell: `ir`, `nr`, `root`, ... as for `make_config`
     "One row per run and ranking: AUROC (pooled, within label), precision at the number of wrong labels, and seconds"
     rows = []
     for r in runs:
         ado, base = (report_run(dataset, 'final_loss', m, run=r, **settings) for m in (method, 'baseline'))
-        points, probs_s = ado.points(), run_probs(ado, folds, cl_epochs)
+        points, probs_s = ado.points(), run_probs(ado, cl_folds, cl_epochs)
         if true_labels is not None: points = points.assign(noisy=points.label != points.source.map(true_labels))
         scores = suspect_scores(points, probs_s[0]).rename(columns={'final_loss': f'{method}_final_loss'})
         scores['baseline_final_loss'] = base.points().loss.to_numpy()  # the same cell and seed: the same points, in order

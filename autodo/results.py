@@ -5,6 +5,7 @@
 # %% ../nbs/11_results.ipynb #409194d7
 from __future__ import annotations
 import json, os, re
+from dataclasses import asdict
 from importlib.resources import files
 from pathlib import Path
 
@@ -46,13 +47,14 @@ def load_history(path) -> pd.DataFrame:
 # %% ../nbs/11_results.ipynb #1d63b8b3
 DIAGNOSTICS = [*LEARNED_DIAGNOSTICS, 'hyper_steps_skipped']
 RESULT_COLUMNS = ['test_error_best', 'test_error_final', 'test_error_at_best_valid', 'minority_test_acc', *DIAGNOSTICS,
-                  'hyper_movement_budget', 'wall_time_s']
+                  'hyper_movement_budget', 'wall_time_s', 'cleaned_out', 'cleaned_out_noisy', 'cleaning_time_s']
 RUN_COLUMNS = ['dataset', 'scale', 'model', 'ir', 'sr', 'nr', 'method', 'tag', 'overfit', 'oversplit', 'run', 'epochs', 'setting']
 
 def result_row(r:dict) -> dict:
     "One table row of a results dictionary: what identifies the run (`setting`: all of it but the run and seed), then `RESULT_COLUMNS`"
     c = r['config']
-    setting = json.dumps({k: v for k, v in identity(c, like=Config).items() if k not in ('run', 'seed')}, sort_keys=True)
+    c_all = asdict(Config()) | c  # settings added since the run: their defaults
+    setting = json.dumps({k: v for k, v in identity(c_all, like=Config).items() if k not in ('run', 'seed')}, sort_keys=True)
     return {k: c.get(k, '') for k in RUN_COLUMNS[:-1]} | dict(setting=setting) | {k: r.get(k, np.nan) for k in RESULT_COLUMNS}
 
 def results_frame(results:list[dict]) -> pd.DataFrame:

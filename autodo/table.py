@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .core import AutodoError, RunStore, check_fields, default_root, die_with_parent, plain_path, setting
-from .config import METHODS, POLICY_TABLES, Config, make_config, method_switches
+from .config import PAPER_METHODS, POLICY_TABLES, Config, make_config, method_switches
 
 # %% auto #0
 __all__ = ['NOTEBOOK_PARAMS', 'LAUNCHERS', 'experiment_notebook', 'table_cells', 'papermill_command', 'cell_label', 'TableRunner',
@@ -31,13 +31,16 @@ def experiment_notebook() -> Path:
 
 # %% ../nbs/13_table.ipynb #fd2cc98a
 NOTEBOOK_PARAMS = ('sr', 'device')  # settings the experiment notebook takes as parameters of their own
+_APPLIES = {'policy_tables_of': lambda s: s.augment in POLICY_TABLES, 'cl_folds': lambda s: s.clean != 'NONE',
+            'cl_epochs': lambda s: s.clean != 'NONE'}  # settings of some rows only: the others are made without them
 
 def table_cells(dataset:str, methods:list, columns:list, runs:int, root:str, scale:str='cpu', **overrides) -> list[dict]:
     "Every (method, (ir, nr) column, run) cell: its papermill parameters and its `Config` (checked by `make_config`)"
     if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1: raise ValueError(f"runs={runs!r} (--runs) must be at least 1")
     cells = []
     for (ir, nr), method, run in itertools.product(columns, methods, range(runs)):
-        over = {k: v for k, v in overrides.items() if k != 'policy_tables_of' or method_switches(method).augment in POLICY_TABLES}
+        sw = method_switches(method)
+        over = {k: v for k, v in overrides.items() if k not in _APPLIES or _APPLIES[k](sw)}  # a setting where the row uses it
         own = {k: over.pop(k) for k in NOTEBOOK_PARAMS if k in over}  # the notebook's own parameters, not overrides
         cells.append(dict(params=dict(dataset=dataset, ir=ir, nr=nr, method=method, run=run, root=root, scale=scale, progress=False,
                                       **own, overrides=over),
@@ -242,7 +245,7 @@ def check_rows_and_columns(methods:list, columns:list):
         dup = next((x for i, x in enumerate(xs) if x in xs[:i]), None)
         if dup is not None: raise TableError(f"{name} ({flag}) lists {dup!r} twice; give each once")
     same = next(((a, b) for i, a in enumerate(methods) for b in methods[:i] if method_switches(a) == method_switches(b)), None)
-    if same: raise TableError(f"methods (--methods) {same[1]} and {same[0]} are the same method ({'/'.join(method_switches(same[0]))}); give it once")
+    if same: raise TableError(f"methods (--methods) {same[1]} and {same[0]} are the same method ({method_switches(same[0])}); give it once")
 
 def make_launcher(launcher:str|Launcher, workers:int|None=None) -> Launcher:
     "The launcher `launcher` names (a key of `LAUNCHERS`, with its default options), or `launcher`; `workers`: the local one's"
@@ -255,7 +258,7 @@ def make_launcher(launcher:str|Launcher, workers:int|None=None) -> Launcher:
     return LocalLauncher(workers)
 
 def run_table(dataset:str='Digits',  # a dataset of `autodo.data.DATASETS`, or your own image folder
-              methods:list|None=None,  # table rows (default: all eight)
+              methods:list|None=None,  # table rows (default: the paper's eight, `PAPER_METHODS`)
               columns:list=((10, 0.0), (10, 0.1)),  # (ir, nr) settings
               runs:int=3,  # runs per cell
               root:str='',  # results root ('' = `default_root()`)
@@ -268,7 +271,7 @@ def run_table(dataset:str='Digits',  # a dataset of `autodo.data.DATASETS`, or y
     root = str(Path(root or default_root()).resolve())
     from autodo.results import results_frame, summarize, table_layout, render_table, runs_label, PROTOCOLS
     launcher = make_launcher(launcher, workers)
-    methods, columns = list(METHODS) if methods is None else list(methods), [tuple(c) for c in columns]
+    methods, columns = list(PAPER_METHODS) if methods is None else list(methods), [tuple(c) for c in columns]
     check_rows_and_columns(methods, columns)
     cells = table_cells(dataset, methods, columns, runs, root, scale, **overrides)  # every cell's settings checked before any starts
     store = RunStore(root)

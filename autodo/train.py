@@ -21,6 +21,7 @@ from .core import atomic_write, die_with_parent, plain_path, LinkedFileError, Ru
 from .config import METHODS, Config, ConfigError, make_config, run_policy, symmetric_soft_loss  # the first four also for `from autodo.train import ...`
 from .data import load_dataset, own_dataset, IndexedDataset
 from .bias import load_or_make_split, stratified_valid
+from .cleaning import flag_issues, run_probs
 from .policies import dataset_transforms
 from .hypermodels import learned_stats
 from .method import AutoDO, HyperStepError, all_sum
@@ -126,6 +127,7 @@ def setup_data(self:Run):
     self.split = load_or_make_split(self.store.split_path(cfg), self.train_set.targets, info.num_classes, ir=cfg.ir, sr=cfg.sr,
                                     nr=cfg.nr, seed=self.seed, overfit=cfg.overfit, oversplit=cfg.oversplit, n_test=len(self.test_set),
                                     **(dict(n_valid=len(own_valid)) if own_valid is not None else dict(valid_size=self.valid_size)))
+    self.cleaning = self.clean_split() if cfg.switches.clean != 'NONE' else {}
     self.valid_set = self.test_set if cfg.overfit else own_valid or self.train_set
     self.valid_targets = self.valid_set.targets if self.valid_set is not self.train_set else self.split.clean_targets
     self.policy = run_policy(cfg)
@@ -145,6 +147,27 @@ def selection_subset(self:Run) -> torch.Tensor:
     if k < self.info.num_classes:
         raise ConfigError(f"select_size={k} is below the {self.info.num_classes} classes; select at least one point per class")
     return vidx[torch.from_numpy(stratified_valid(self.valid_targets[vidx], k, self.seed)[1])]
+
+# %% ../nbs/10_train.ipynb #5ce93024
+@patch
+@contextlib.contextmanager
+def first_process_first(self:Run):
+    "Run the block in the first process, then in the others (a data-parallel run), e.g. to make a file the others read"
+    if self.world > 1 and self.rank: dist.barrier()
+    yield
+    if self.world > 1 and not self.rank: dist.barrier()
+
+@patch
+def clean_split(self:Run) -> dict:
+    "Remove from `self.split`'s train points the labels confident learning flags; returns what went (for the results)"
+    sp, cfg = self.split, self.cfg
+    with self.first_process_first(): probs, seconds = run_probs(self, cfg.cl_folds, cfg.cl_epochs)
+    flagged = torch.from_numpy(flag_issues(sp.targets[sp.train_idx].numpy(), probs))
+    if len(sp.train_idx) - int(flagged.sum()) < 2:
+        raise ConfigError(f"confident learning flags {int(flagged.sum())} of the {len(sp.train_idx)} train labels: too few are left to train on")
+    gone = sp.train_idx[flagged]
+    self.split = dataclasses.replace(sp, train_idx=sp.train_idx[~flagged])
+    return dict(cleaned_out=len(gone), cleaned_out_noisy=int(sp.noisy_mask[gone].sum()), cleaning_time_s=round(seconds, 2))
 
 # %% ../nbs/10_train.ipynb #e6670e04
 @patch
@@ -382,7 +405,8 @@ def run_results(cfg:Config, history:list[dict],  # the run's configuration and p
                 frame:pd.DataFrame, num_classes:int,  # what it learned, one row per train point (`AutoDO.frame`)
                 *, eval_every:int, n_select:int,  # its evaluation schedule and model-selection points
                 soft_loss:str|None=None,  # the soft labels' loss ('symmetric' or 'kl'; None without soft labels)
-                peak_bytes:float=0, device:str='cpu', world:int=1) -> dict:  # what it cost, and where
+                peak_bytes:float=0, device:str='cpu', world:int=1,  # what it cost, and where
+                cleaning:dict|None=None) -> dict:  # what cleaning first removed (`Run.clean_split`), for the methods that clean
     "A run's results: test errors under three protocols, per-class and minority accuracy, learned-hyperparameter statistics, cost"
     err = lambda m: round(100 * (1 - m['test_acc']), 4)
     evaluated = [m for m in history if 'test_acc' in m]
@@ -399,7 +423,7 @@ def run_results(cfg:Config, history:list[dict],  # the run's configuration and p
                 **(dict(hyper_steps=sum(m['hyper_steps'] for m in hyper), hyper_steps_skipped=sum(m['hyper_skipped'] for m in hyper),
                         hyper_movement_budget=round(movement_budget(cfg, len(frame)), 3)) if cfg.switches.learns else {}),
                 **({'soft_loss': soft_loss} if soft_loss else {}),
-                n_train=len(frame), n_noisy=int(frame.noisy.sum()), n_select=n_select,
+                n_train=len(frame), n_noisy=int(frame.noisy.sum()), n_select=n_select, **(cleaning or {}),
                 wall_time_s=round(sum(m['time_total'] for m in history), 2), peak_memory_mb=round(peak_bytes / 2**20, 1),
                 device=device, world_size=world)
 
@@ -411,7 +435,7 @@ def make_results(self:Run) -> dict:
     soft = self.ado.loss_model.soft is not None
     return run_results(self.cfg, self.history, self.point_frame(), self.info.num_classes, eval_every=self.eval_every,
                        n_select=len(self.select_idx), soft_loss=('symmetric' if self.ado.loss_model.symmetric else 'kl') if soft else None,
-                       peak_bytes=peak, device=str(self.device), world=self.world)
+                       peak_bytes=peak, device=str(self.device), world=self.world, cleaning=self.cleaning)
 
 # %% ../nbs/10_train.ipynb #6ca4fa79
 def warn_if_short(cfg:Config, n_train:int, num_classes:int):

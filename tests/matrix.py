@@ -3,10 +3,11 @@ import itertools, json, math, os, shutil, struct, subprocess, sys, traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+from autodo.config import PAPER_METHODS
 from autodo.train import METHODS as SWITCHES
 
 METHODS = list(SWITCHES)
-LEARNS = {m for m, (_, _, hyper) in SWITCHES.items() if hyper == 'HES'}  # the methods that learn hyperparameters
+LEARNS = {m for m, s in SWITCHES.items() if s.learns}  # the methods that learn hyperparameters
 TINY = dict(epochs=2, hyper_start=0)  # one ordinary epoch, then one with a hyper pass: every path, in seconds
 
 # ---- the data a user brings -------------------------------------------------------------------------------------
@@ -56,7 +57,7 @@ def _pairs(case:dict) -> set:
     return {((a, repr(case[a])), (b, repr(case[b]))) for a, b in itertools.combinations(sorted(case), 2)}
 
 # the default Digits table (`default_table`) runs every method through `autodo-table` and so through the notebook
-TABLE_COVERS = set().union(*(_pairs({'entry': e, 'method': m}) for e in ('notebook', 'table') for m in METHODS))
+TABLE_COVERS = set().union(*(_pairs({'entry': e, 'method': m}) for e in ('notebook', 'table') for m in PAPER_METHODS))
 
 def all_pairs(factors:dict=PAIRWISE, ok=allowed, covered:set=TABLE_COVERS) -> list[dict]:
     "Cases that hold every allowed pair of values of any two factors, but the `covered` ones, at least once (greedy, deterministic)"
@@ -82,6 +83,7 @@ def settings(case:dict, data:dict) -> dict:
     "The run's settings: tiny, on a subset; the paper scale keeps its preset but for the CIFAR/SVHN network (see the test)"
     ir, nr = case['bias']
     kind, s = case['data'], dict(TINY, ir=ir, nr=nr)
+    if SWITCHES[case['method']].clean != 'NONE': s.update(cl_folds=2, cl_epochs=1)  # confident learning's models: tiny too
     if kind == 'digits': s['sr'] = 0.3
     if kind == 'idx': s['valid_size'] = 150  # MNIST's own 10000 do not fit 600 points
     if case['scale'] == 'paper' and kind in ('folder', 'object'): s['like'] = 'MNIST'

@@ -22,7 +22,7 @@ def module_graph() -> dict:
     return {p.stem: _imports(p) & mods - {p.stem} for p in PKG.glob('*.py') if p.stem in mods}
 
 LAYERS = [{'core'},  # files, names, settings' metadata, the one error exit
-          {'data', 'bias', 'policies', 'models', 'hypergrad'},  # datasets, the bias split, fixed policies, networks, solvers
+          {'data', 'bias', 'policies', 'models', 'hypergrad', 'cleaning'},  # datasets, the bias split, fixed policies, networks, solvers, confident learning
           {'config'},  # methods and settings: what a run is
           {'hypermodels', 'method'},  # AutoDO
           {'plots'},  # figures of plain frames

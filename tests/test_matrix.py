@@ -6,13 +6,14 @@ How the cases were chosen (`matrix.py` makes them):
   files; a greyscale image folder of mixed sizes with train/ only; a colour one of mixed sizes with valid/ and test/; a `Dataset`
   object) x scale (cpu; paper: the MNIST preset on Digits, on the IDX files and, through like=MNIST, on the greyscale folder and
   the `Dataset`; the SVHN preset through like=SVHN on the colour folder) x entry point (`train()`, `autodo-train`, the experiment
-  notebook through papermill, `autodo-table` with the local launcher) x method (8) x (IR, NR) in {1, 10} x {0, 0.2}: 43 runs that
+  notebook through papermill, `autodo-table` with the local launcher) x method (the paper's 8, and cl_baseline, which cleans
+  with confident learning first) x (IR, NR) in {1, 10} x {0, 0.2}: 48 runs that
   hold every allowed pair of values at least once (a `Dataset` object exists only in Python, so it reaches `train()` alone).
   IR and NR are one factor, so the full product of method x IR x NR (clean and noisy, balanced and imbalanced) is among them.
-  The pairs of (notebook or `autodo-table`) x method are left to the default table below, which runs every method through both.
+  The pairs of (notebook or `autodo-table`) x the paper's methods are left to the default table below, which runs each through both.
   The SVHN preset's network, WRN-28-10, is swapped for the small CNN there: one step of it on 16 images takes 12 s on one CPU
   thread; `04_models` checks the network, and `tests/benchmarks/cuda_check.py` trains it on a GPU;
-- the default `autodo-table --dataset Digits` list (8 methods x 2 columns, one run each), then `autodo-results` and
+- the default `autodo-table --dataset Digits` (the paper's 8 methods x 2 columns, one run each), then `autodo-results` and
   `autodo-density` over what it made;
 - a wheel installed, not editable, in a fresh virtual environment, running `autodo-train`, `autodo-table`, `autodo-results` and
   `autodo-density` from another folder.
@@ -82,7 +83,7 @@ def test_the_default_digits_table_then_results_and_density(jobs):
     for step, (code, stdout, stderr) in out['steps'].items(): assert code == 0 and 'Traceback' not in stderr, (step, stderr[-3000:])
     table = out['steps']['table'][1]
     assert '16 cells: 0 finished, 16 to run' in table and 'FAILED' not in table
-    for m in matrix.METHODS: assert f'| {m} (1 run)' in table
+    for m in matrix.PAPER_METHODS: assert f'| {m} (1 run)' in table
     assert len(out['runs']) == 16 and len(out['notebooks']) == 16  # every method through autodo-table and the notebook
     for p, run in out['runs'].items(): check_run(run, run['result']['config']['method'])
     assert {'table.png', 'density_Digits_ir_10_nr_0.0_cpu.png', 'learned_Digits_ir_10_nr_0.1_cpu.png'} <= {Path(f).name for f in out['files']}

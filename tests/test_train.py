@@ -13,23 +13,27 @@ QUICK = dict(dataset='Digits', ir=10, nr=0.1, epochs=2, hyper_start=0, progress=
 
 @pytest.mark.parametrize('method', list(METHODS))
 def test_every_method_runs_and_writes_its_outputs(tmp_path, method):
-    res = train(method=method, root=str(tmp_path), policy_tables_of='SVHN' if method in ('faa', 'dada') else None, **QUICK).results
+    cleans = METHODS[method].clean != 'NONE'
+    res = train(method=method, root=str(tmp_path), policy_tables_of='SVHN' if method in ('faa', 'dada') else None,
+                **QUICK, **(dict(cl_folds=2, cl_epochs=2) if cleans else {})).results
     run = tmp_path / 'Digits' / 'run0'
     stem = f'{method}_ir_10_sr_1.0_nr_0.1'
     lines = [json.loads(l) for l in (run / f'{stem}.jsonl').read_text().splitlines()]
     assert [l['epoch'] for l in lines] == [0, 1]
     assert (run / f'{stem}.ckpt').exists() and (run / 'data_ir_10_sr_1.0_nr_0.1.pt').exists()
     assert any((run / 'tb' / stem).iterdir()) and (run / f'{stem}_curves.png').exists()
-    assert (run / f'{stem}_learned.png').exists() == (METHODS[method][2] == 'HES')
+    assert (run / f'{stem}_learned.png').exists() == METHODS[method].learns
     assert json.loads((run / f'{stem}.json').read_text())['test_error_final'] == res['test_error_final']
     assert 0 <= res['test_error_best'] <= res['test_error_final'] <= 100
     assert len(res['per_class_test_acc']) == 10 and 0 <= res['minority_test_acc'] <= 1
-    learns = METHODS[method][2] == 'HES'
+    learns = METHODS[method].learns
     assert ('hyper_train_grad_sq' in lines[1]) == learns and 'hyper_train_grad_sq' not in lines[0]
     assert ('weight_auroc_noisy' in res) == ('weight_auroc_noisy_within_label' in lines[1]) == (METHODS[method][1] in ('WGHT', 'BOTH'))
     assert ('soft_clean_gain_share' in res) == ('soft_label_clean_share' in res) == (METHODS[method][1] in ('SOFT', 'BOTH'))
     assert ('aug_prob_per_class' in res) == (METHODS[method][0] in ('SHA', 'SEP'))
     assert ('hyper_movement_budget' in res) == learns
+    assert ('cleaned_out' in res) == cleans and (run / 'oos_probs_cnn_2x2_ir_10_sr_1.0_nr_0.1.pt').exists() == cleans
+    if cleans: assert 0 < res['cleaned_out'] and res['n_train'] + res['cleaned_out'] == 603 and res['cleaning_time_s'] > 0
 
 def autodo_train(*args): return run_cli('autodo-train', *args)
 
