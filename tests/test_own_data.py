@@ -95,3 +95,37 @@ def test_autodo_with_a_torchvision_model_by_its_last_layer():
     assert stats['finite']
     aug_rows, weight_rows = changed_rows(ado, before)
     assert aug_rows.tolist() == [0] and weight_rows.tolist() == idx.tolist()
+
+def folder_with_wrong_labels(d:Path, moved:int=30) -> tuple[Path, set]:
+    "Digits as PNGs with a clean valid/ and test/, and `moved` train images put in the next class's folder: their files"
+    from matrix import write_folder
+    d = write_folder(d, rgb=False, splits={'train': 500, 'valid': 150, 'test': 150})
+    files = sorted((d / 'train').rglob('*.png'), key=lambda f: int(f.stem))[::7][:moved]
+    out = set()
+    for f in files:
+        dst = d / 'train' / f'digit_{(int(f.parent.name[-1]) + 1) % 10}' / f.name
+        f.rename(dst); out.add(str(dst))
+    return d, out
+
+def test_autodo_labels_finds_the_wrong_labels_of_a_folder_and_cl_baseline_trains_without_them(tmp_path):
+    d, wrong = folder_with_wrong_labels(tmp_path / 'pets')
+    results, cl = tmp_path / 'results', ['--cl-folds', '2', '--cl-epochs', '8']
+    r = subprocess.run([BIN / 'autodo-labels', '--dataset', d, '--top', '10', *cl, '--data', results],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    csv = next((results / 'pets' / 'run0').glob('label_issues_confident_learning_*.csv'))
+    import pandas as pd
+    found = pd.read_csv(csv)
+    assert len(found) == 10 and found.source.isin(wrong).sum() >= 6, found  # by file: most of the ten are the moved ones
+    assert all(s in r.stdout for s in found.source[:3]) and csv.with_suffix('.png').exists()
+    probs = next((results / 'pets' / 'run0').glob('oos_probs_cnn_2x8_*.pt'))
+    made = probs.stat().st_mtime_ns
+    t = subprocess.run([BIN / 'autodo-train', '--dataset', d, '--method', 'cl_baseline', '--epochs', '2', *cl, '--data', results,
+                        '--no-progress'], capture_output=True, text=True, timeout=600)
+    assert t.returncode == 0, t.stderr
+    res = json.loads(Path(json.loads(t.stdout)['results']).read_text())
+    assert res['cleaned_out'] > 0 and res['n_train'] + res['cleaned_out'] == len(list((d / 'train').rglob('*.png')))
+    assert res['cleaning_time_s'] > 0 and probs.stat().st_mtime_ns == made, "autodo-labels' probabilities are read back, not made again"
+    r = subprocess.run([BIN / 'autodo-train', '--dataset', d, '--method', 'baseline', '--cl-epochs', '8', '--data', results],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 2 and 'cl_epochs=8 (--cl-epochs) applies to methods that clean' in r.stderr, r.stderr
