@@ -155,8 +155,8 @@ class Config:
     upsample:int = setting(1, low=1)  # learned warp at this multiple of the resolution (the paper: 4 for 32/28-pixel images)
     overfit:bool = setting(False, cell=True)  # ablation: estimate hyperparameters on the test data
     oversplit:bool = setting(False, cell=True)  # ablation: train on all data, validation points included
-    cl_folds:int = setting(4, low=2)  # methods that clean (cl_baseline, or switches ending _cl): confident learning's out-of-sample models, each trained on the other folds
-    cl_epochs:int = setting(30, low=1)  # methods that clean: epochs of each out-of-sample model (the run's network, batch size and lr, no augmentation)
+    cl_folds:int = setting(4, low=2)  # confident learning, for methods that clean (cl_baseline, or switches ending _cl) and autodo-labels: out-of-sample models, each trained on the other folds
+    cl_epochs:int = setting(30, low=1)  # confident learning: epochs of each out-of-sample model (the run's network, batch size and lr, no augmentation)
     seed:int|None = setting(None, low=0, below=2**32, table=False)  # random seed (default: the run number)
     device:str = setting('auto', runtime=True, table=False, pattern=r'auto|cpu|cuda(:\d+)?', form='auto, cpu, cuda or cuda:N')  # 'auto' (CUDA if present), 'cpu', 'cuda', 'cuda:1', ...
     amp:bool = setting(True, runtime=True)  # bfloat16 autocast for training and evaluation on CUDA

@@ -90,3 +90,16 @@ def test_torchrun_trains_like_one_process_and_resumes_after_a_kill(tmp_path):
     assert abs(a['test_error_final'] - b['test_error_final']) <= 1.5, (a['test_error_final'], b['test_error_final'])
     assert abs(a['weight_auroc_noisy_within_label'] - b['weight_auroc_noisy_within_label']) <= 0.1
     assert abs(a['weight_mean_clean'] - b['weight_mean_clean']) <= 0.05 and abs(a['soft_clean_gain_share'] - b['soft_clean_gain_share']) <= 0.15
+
+def test_torchrun_cleans_once_and_every_process_trains_on_the_same_points(tmp_path):
+    "cl_baseline under torchrun: the first process makes the out-of-sample probabilities, the other reads them"
+    args = ['--dataset', 'Digits', '--method', 'cl_baseline', '-ir', '10', '-nr', '0.2', '--epochs', '2', '--cl-folds', '2',
+            '--cl-epochs', '3', '--no-progress']
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    one = subprocess.run([BIN / 'autodo-train', *args, '--data', tmp_path / 'one'], capture_output=True, text=True, timeout=600, env=env)
+    two = subprocess.run([BIN / 'torchrun', '--standalone', '--nproc-per-node', '2', '--no-python', BIN / 'autodo-train', *args,
+                          '--data', tmp_path / 'two'], capture_output=True, text=True, timeout=600, env=env)
+    assert one.returncode == 0 and two.returncode == 0, one.stderr[-2000:] + two.stderr[-2000:]
+    r1, r2 = (json.loads((tmp_path / d / 'Digits/run0/cl_baseline_ir_10_sr_1.0_nr_0.2.json').read_text()) for d in ('one', 'two'))
+    assert r2['world_size'] == 2 and (r2['cleaned_out'], r2['cleaned_out_noisy'], r2['n_train']) == (r1['cleaned_out'], r1['cleaned_out_noisy'], r1['n_train'])
+    assert len(list((tmp_path / 'two').rglob('oos_probs_*.pt'))) == 1
