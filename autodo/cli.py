@@ -187,9 +187,11 @@ def labels_cli(argv=None):
     args = p.parse_args(argv)
     with command_errors('autodo-labels'):
         kw, o = given(args, Config), options(args, LabelsOptions)
-        cl = {k: kw.pop(k) for k in ('cl_folds', 'cl_epochs') if k in kw}  # confident learning's models, not the run's settings
+        kw.pop('method', None)  # --method is the finished run's (`LabelsOptions`), not a setting of the cell
+        cl = {k: kw.pop(k) for k in ('cl_folds', 'cl_epochs') if k in kw}  # confident learning's models; a run that cleaned: its own
         from autodo.labels import report_run, suspects, save_report
-        run = report_run(kw.pop('dataset', 'Digits'), o.ranking, o.method, progress=False, **kw)
+        run = report_run(kw.pop('dataset', 'Digits'), o.ranking, o.method, progress=False, **kw,
+                         **({} if o.ranking == 'confident_learning' else cl))
         found = suspects(run, o.ranking, o.top, **cl)
         stem = save_report(found, run, o.ranking, o.out)
     print(found.to_markdown())

@@ -96,7 +96,8 @@ def label_issues(dataset:str='Digits', ranking:str='confident_learning', top:int
                  cl_folds:int=4, cl_epochs:int=30,  # confident learning's out-of-sample models, and their epochs
                  **settings) -> pd.DataFrame:
     "`suspects` of the table cell `settings` of `dataset` (see `report_run`)"
-    return suspects(report_run(dataset, ranking, method, **settings), ranking, top, cl_folds, cl_epochs)
+    cleaned = {} if ranking == 'confident_learning' else dict(cl_folds=cl_folds, cl_epochs=cl_epochs)  # of a `method` that cleaned
+    return suspects(report_run(dataset, ranking, method, **settings, **cleaned), ranking, top, cl_folds, cl_epochs)
 
 # %% ../nbs/16_labels.ipynb #c5b1fcf1
 def suspects_figure(suspects:pd.DataFrame,  # from `label_issues`

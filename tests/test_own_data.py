@@ -126,6 +126,9 @@ def test_autodo_labels_finds_the_wrong_labels_of_a_folder_and_cl_baseline_trains
     res = json.loads(Path(json.loads(t.stdout)['results']).read_text())
     assert res['cleaned_out'] > 0 and res['n_train'] + res['cleaned_out'] == len(list((d / 'train').rglob('*.png')))
     assert res['cleaning_time_s'] > 0 and probs.stat().st_mtime_ns == made, "autodo-labels' probabilities are read back, not made again"
+    r = subprocess.run([BIN / 'autodo-labels', '--dataset', d, '--ranking', 'final_loss', '--method', 'cl_baseline', '--epochs', '2',
+                        *cl, '--top', '5', '--data', results], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0 and str(d / 'train') in r.stdout, r.stderr  # the finished cl_baseline run, found by its own settings
     r = subprocess.run([BIN / 'autodo-train', '--dataset', d, '--method', 'baseline', '--cl-epochs', '8', '--data', results],
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 2 and 'cl_epochs=8 (--cl-epochs) applies to methods that clean' in r.stderr, r.stderr
