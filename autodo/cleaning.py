@@ -105,6 +105,7 @@ def run_probs(run,  # a run whose data and split are set up (`autodo.train.Run.s
     idx = sp.train_idx
     fit = dict(folds=folds, epochs=epochs, model=cfg.model, batch_size=cfg.batch_size, lr=cfg.lr, seed=run.seed)
     path = RunStore(cfg.root).split_path(cfg).with_name(f"oos_probs_{cfg.model}_{folds}x{epochs}_{cell_name(cfg)}.pt")
+    if folds > len(idx): raise LabelIssueError(f"cl_folds={folds} (--cl-folds) is more than the {len(idx)} train points; give at most {len(idx)}")
     key = probs_key(idx, sp.targets[idx], **fit)
     saved = _saved_probs(path, key, (len(idx), C))
     if saved is not None: return saved

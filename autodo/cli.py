@@ -176,11 +176,11 @@ class LabelsOptions:
     "Which labels `autodo-labels` lists, ranked how"
     ranking:str = 'confident_learning'  # confident_learning (K-fold out-of-sample probabilities: AUROC 0.998 on Digits IR=10 NR=0.1 over 3 runs, the best there; see the README), final_loss (AUROC 0.980 there, 0.984 on an image folder with 20% wrong labels over 3 runs, where it was best), autodo_weight, autodo_weight_in_label, autodo_soft or autodo_weight_soft (these read a finished --method run)
     top:int = setting(20, low=1)  # how many suspects
-    method:str = setting('autodo_aws', choices=MethodNames())  # the finished run whose per-point table the rankings but confident learning read
+    method:str = setting('autodo_aws', choices=MethodNames())  # the finished run of the cell that every ranking but confident learning reads
     out:str|None = None  # write the suspects to OUT.csv and OUT.png (default: beside the run, label_issues_{ranking}_...)
 
 def labels_cli(argv=None):
-    "Console script `autodo-labels`: the most suspect labels of a table cell, with their files, given and suggested labels"
+    "Console script `autodo-labels`: the most suspect train labels of a table cell, with their files, given and suggested labels"
     p = CommandParser(prog='autodo-labels', description=labels_cli.__doc__.split(': ', 1)[1] + '; as a table, CSV and thumbnails.')
     add_options(p, Config, skip=('method', 'progress'), preset=PRESET_FIELDS)  # the cell's settings, as its run was made with
     add_options(p, LabelsOptions)

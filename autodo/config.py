@@ -120,7 +120,7 @@ SCALES = ('cpu', 'paper')
 class Config:
     "Everything that defines one run; `make_config` fills it from a preset"
     dataset:str = setting('Digits', cell=True)  # a dataset of `autodo.data.DATASETS` (Digits: embedded, offline), or your own image folder DIR holding DIR/train/<class>/<image> (optionally DIR/valid/, DIR/test/), or its name under --data
-    method:str = setting('autodo_aws', choices=MethodNames(), cell=True, table=False)  # a table row, or switches like sep_soft_hes (default on the command line: the method that --aug-model, --los-model and --hyper-opt name, baseline without them)
+    method:str = setting('autodo_aws', choices=MethodNames(), cell=True, table=False)  # a table row, or switches like sep_soft_hes (sep_soft_hes_cl: after removing the labels confident learning flags) (default on the command line: the method that --aug-model, --los-model and --hyper-opt name, baseline without them)
     ir:int = setting(1, '-ir', '--imbalance-ratio', '--ir', cell=True, table=False)  # imbalance ratio IR >= 1: minority classes keep L/IR points
     sr:float = setting(1.0, '-sr', '--subsample-ratio', '--sr', cell=True)  # subsample ratio SR in (0, 1] of train points kept
     nr:float = setting(0.0, '-nr', '--noise-ratio', '--nr', cell=True, table=False)  # noise ratio NR in [0, 1) of train labels redrawn

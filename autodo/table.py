@@ -8,8 +8,8 @@ import dataclasses, getpass, hashlib, itertools, json, os, queue, signal, subpro
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .core import AutodoError, RunStore, check_fields, default_root, die_with_parent, plain_path, setting
-from .config import PAPER_METHODS, POLICY_TABLES, Config, make_config, method_switches
+from .core import AutodoError, RunStore, check_fields, default_root, die_with_parent, flag_of, plain_path, setting
+from .config import PAPER_METHODS, POLICY_TABLES, Config, ConfigError, make_config, method_switches
 
 # %% auto #0
 __all__ = ['NOTEBOOK_PARAMS', 'LAUNCHERS', 'experiment_notebook', 'table_cells', 'papermill_command', 'cell_label', 'TableRunner',
@@ -37,6 +37,9 @@ _APPLIES = {'policy_tables_of': lambda s: s.augment in POLICY_TABLES, 'cl_folds'
 def table_cells(dataset:str, methods:list, columns:list, runs:int, root:str, scale:str='cpu', **overrides) -> list[dict]:
     "Every (method, (ir, nr) column, run) cell: its papermill parameters and its `Config` (checked by `make_config`)"
     if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1: raise ValueError(f"runs={runs!r} (--runs) must be at least 1")
+    unused = next((k for k in ('cl_folds', 'cl_epochs') if k in overrides and not any(_APPLIES[k](method_switches(m)) for m in methods)), None)
+    if unused: raise ConfigError(f"{unused}={overrides[unused]!r} ({flag_of(Config, unused)}) applies to methods that clean, such as cl_baseline; "
+                                 "no row of this table cleans")
     cells = []
     for (ir, nr), method, run in itertools.product(columns, methods, range(runs)):
         sw = method_switches(method)

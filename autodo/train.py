@@ -29,9 +29,9 @@ from .models import create_model
 from .plots import plot_learning_curves, learned_figure, point_groups
 
 # %% auto #0
-__all__ = ['warmup_cosine', 'batches', 'CheckpointError', 'Run', 'check_metrics', 'Callback', 'MetricsLog', 'Checkpoints',
-           'ShortRunWarning', 'movement_budget', 'soft_label_gap', 'run_results', 'warn_if_short', 'ShortRunCheck',
-           'config_signature', 'Figures', 'PointsFile', 'ResultsFile', 'default_callbacks', 'train']
+__all__ = ['warmup_cosine', 'batches', 'CheckpointError', 'Run', 'CleaningWarning', 'check_metrics', 'Callback', 'MetricsLog',
+           'Checkpoints', 'ShortRunWarning', 'movement_budget', 'soft_label_gap', 'run_results', 'warn_if_short',
+           'ShortRunCheck', 'config_signature', 'Figures', 'PointsFile', 'ResultsFile', 'default_callbacks', 'train']
 
 # %% ../nbs/10_train.ipynb #285a1809
 def warmup_cosine(epoch:int,  # epoch (for the hyper learning rate: hyper epoch, counted from the start epoch)
@@ -157,12 +157,24 @@ def first_process_first(self:Run):
     yield
     if self.world > 1 and not self.rank: dist.barrier()
 
+class CleaningWarning(UserWarning):
+    "Cleaning that removed most of a class's train labels"
+
+def _warn_if_classes_emptied(labels:torch.Tensor, flagged:torch.Tensor, names:tuple, where:str):
+    "A `CleaningWarning` naming each class of which `flagged` removes more than half of the train `labels`"
+    had, lost = torch.bincount(labels, minlength=len(names)), torch.bincount(labels[flagged], minlength=len(names))
+    hit = [f'{int(lost[c])} of the {int(had[c])} labelled {names[c]}' for c in range(len(names)) if 2 * lost[c] > had[c] > 0]
+    if hit: warnings.warn(f"{where}: confident learning removed {', '.join(hit)}: where its out-of-sample models saw few points of "
+                          "a class, it removes that class's right labels too (the README's Digits section measures it)", CleaningWarning, stacklevel=3)
+
 @patch
 def clean_split(self:Run) -> dict:
     "Remove from `self.split`'s train points the labels confident learning flags; returns what went (for the results)"
     sp, cfg = self.split, self.cfg
     with self.first_process_first(): probs, seconds = run_probs(self, cfg.cl_folds, cfg.cl_epochs)
-    flagged = torch.from_numpy(flag_issues(sp.targets[sp.train_idx].numpy(), probs))
+    labels = sp.targets[sp.train_idx]
+    flagged = torch.from_numpy(flag_issues(labels.numpy(), probs))
+    if self.rank == 0: _warn_if_classes_emptied(labels, flagged, self.info.classes or tuple(range(self.info.num_classes)), f'{cfg.name} run{cfg.run}')
     if len(sp.train_idx) - int(flagged.sum()) < 2:
         raise ConfigError(f"confident learning flags {int(flagged.sum())} of the {len(sp.train_idx)} train labels: too few are left to train on")
     gone = sp.train_idx[flagged]
