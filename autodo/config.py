@@ -251,6 +251,7 @@ def check_sizes(cfg:Config, info):
         except SplitError as e: raise _bad('valid_size', cfg.valid_size, str(e).split(' ', 1)[1]) from None
     held = info.sizes['test'] if cfg.overfit else info.valid_count if cfg.valid_size is None else valid_count(cfg.valid_size, n, C)
     if cfg.select_size < C and held > cfg.select_size: raise _bad('select_size', cfg.select_size, f"is below the {C} classes; select at least one point per class")
+    if cfg.switches.clean != 'NONE' and cfg.cl_folds > n: raise _bad('cl_folds', cfg.cl_folds, f"is more than the {n} train points of {info.name}")
 
 # %% ../nbs/06_config.ipynb #228c102c
 def make_config(dataset:str='Digits',  # a key of `DATASETS`, your own image folder (a path), or its name under `data`

@@ -22,7 +22,8 @@ def assert_clean_error(r, *texts):
     (['--tag', '../../../../tmp/x'], "cannot name files"), (['--tag', 'x' * 300], "cannot name files"),
     (['--tag', 'two\nlines'], "cannot name files"), (['-sr', '1e-9'], 'keep 0 of'), (['--epochs', '0'], 'epochs=0 (--epochs)'),
     (['-r', 'run²'], 'a number like 0'), (['--method', 'raa', '--policy-tables-of', 'FOO'], 'only applies to faa and dada'),
-    (['--dataset', 'MNST'], 'DIR/train/<class>')])
+    (['--dataset', 'MNST'], 'DIR/train/<class>'), (['--method', 'baseline', '--cl-epochs', '5'], 'applies to methods that clean'),
+    (['--method', 'cl_baseline', '--cl-folds', '1'], 'cl_folds=1 (--cl-folds) must be'), (['--method', 'cl_baseline', '--cl-folds', '99999'], 'is more than the 1347')])
 def test_bad_arguments_are_one_line_errors_and_write_nothing(tmp_path, args, message):
     root = tmp_path / 'root'
     assert_clean_error(cli('autodo-train', *args, '--data', root, '--no-progress'), message)
@@ -35,6 +36,7 @@ def test_data_at_a_file_is_refused(tmp_path):
 def test_table_arguments_are_checked(tmp_path):
     assert_clean_error(cli('autodo-table', '--methods', 'baseline', '--workers', -1, '--data', tmp_path, '--epochs', 1), 'workers=-1 (--workers)')
     assert_clean_error(cli('autodo-table', '--methods', 'baseline', '--runs', 0, '--data', tmp_path, '--epochs', 1), 'runs=0 (--runs)')
+    assert_clean_error(cli('autodo-table', '--methods', 'baseline', 'autodo_aws', '--cl-epochs', 2, '--data', tmp_path), 'no row of this table cleans')
 
 def test_a_crafted_checkpoint_runs_no_code(tmp_path):
     marker = tmp_path / 'pwned'
