@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .core import CommandParser, RunStore, add_options, command_errors, default_root, given, options, project_root, setting
-from .config import AUGMENTS, CPU, HYPER_OPTS, LOSSES, METHODS, PAPER, PROTOCOLS, Config, ConfigError, MethodNames, make_config, method_for, method_switches
+from .config import AUGMENTS, CLEAN_SETTINGS, CPU, HYPER_OPTS, LOSSES, METHODS, PAPER, PROTOCOLS, Config, ConfigError, MethodNames, make_config, method_for, method_switches
 
 # %% auto #0
 __all__ = ['PRESET_FIELDS', 'OriginalSwitches', 'train_parser', 'config_from_args', 'train_cli', 'table_column', 'TableOptions',
@@ -188,7 +188,7 @@ def labels_cli(argv=None):
     with command_errors('autodo-labels'):
         kw, o = given(args, Config), options(args, LabelsOptions)
         kw.pop('method', None)  # --method is the finished run's (`LabelsOptions`), not a setting of the cell
-        cl = {k: kw.pop(k) for k in ('cl_folds', 'cl_epochs') if k in kw}  # confident learning's models; a run that cleaned: its own
+        cl = {k: kw.pop(k) for k in CLEAN_SETTINGS if k in kw}  # confident learning's models; a run that cleaned: its own
         from autodo.labels import report_run, suspects, save_report
         run = report_run(kw.pop('dataset', 'Digits'), o.ranking, o.method, progress=False, **kw,
                          **({} if o.ranking == 'confident_learning' else cl))

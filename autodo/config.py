@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from .core import SettingError, check_fields, check_name, default_root, flag_of, run_name, setting
+from .core import SettingError, check_fields, check_name, default_root, field_defaults, flag_of, run_name, setting
 from .hypergrad import SOLVERS
 
 # %% auto #0
 __all__ = ['AUGMENTS', 'LEARNED_AUGMENTS', 'POLICY_TABLES', 'LOSSES', 'HYPER_OPTS', 'CLEANS', 'METHODS', 'PAPER_METHODS', 'PAPER',
-           'CPU', 'SOFT_LOSSES', 'SCALES', 'CELL_KEYS', 'TABLE_SETS', 'PROTOCOLS', 'ConfigError', 'Method',
-           'check_switches', 'method_switches', 'method_for', 'MethodNames', 'run_number', 'Config', 'fields_where',
-           'run_policy', 'symmetric_soft_loss', 'check_settings', 'check_sizes', 'make_config']
+           'CPU', 'SOFT_LOSSES', 'SCALES', 'CELL_KEYS', 'TABLE_SETS', 'PROTOCOLS', 'CLEAN_SETTINGS', 'ConfigError',
+           'Method', 'check_switches', 'method_switches', 'method_for', 'MethodNames', 'run_number', 'Config',
+           'fields_where', 'run_policy', 'symmetric_soft_loss', 'check_settings', 'check_sizes', 'make_config']
 
 # %% ../nbs/06_config.ipynb #045e1239
 AUGMENTS = {'NONE': 'none', 'RAND': 'RandAugment', 'AUTO': "Fast AutoAugment's published policy", 'DADA': "DADA's published policy",
@@ -207,7 +207,7 @@ def symmetric_soft_loss(cfg:Config, info=None) -> bool:
 
 # %% ../nbs/06_config.ipynb #be0976dc
 def _bad(name:str, value, need:str) -> ConfigError: return ConfigError(f"{name}={value!r} ({flag_of(Config, name)}) {need}")
-_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Config)}
+CLEAN_SETTINGS = ('cl_folds', 'cl_epochs')  # the settings of methods that clean (and of confident learning in `autodo.labels`)
 
 
 
@@ -233,7 +233,7 @@ def check_settings(cfg:Config):
     from autodo.models import MODELS
     if cfg.model not in MODELS: raise _bad('model', cfg.model, f"is unknown; use one of {', '.join(MODELS)}")
     if cfg.switches.clean == 'NONE':
-        changed = next((k for k in ('cl_folds', 'cl_epochs') if getattr(cfg, k) != _DEFAULTS[k]), None)
+        changed = next((k for k in CLEAN_SETTINGS if getattr(cfg, k) != field_defaults(Config)[k]), None)
         if changed: raise _bad(changed, getattr(cfg, changed), f"applies to methods that clean, such as cl_baseline; {cfg.method} trains on every label")
     elif importlib.util.find_spec('cleanlab') is None:
         raise ConfigError(f"method={cfg.method!r} cleans with confident learning, which needs cleanlab: pip install 'autodo[labels]' (or pip install cleanlab)")

@@ -13,10 +13,10 @@ from fastcore.basics import patch_to
 # %% auto #0
 __all__ = ['OUTPUTS', 'NAME', 'AutodoError', 'DiskFullError', 'LinkedFileError', 'umask', 'atomic_write', 'open_plain',
            'torch_load_plain', 'plain_path', 'project_root', 'default_root', 'setting', 'runtime_fields', 'identity',
-           'config_diff', 'flags_of', 'flag_of', 'field_type', 'SettingError', 'check_field', 'check_fields',
-           'check_name', 'cell_name', 'run_name', 'os_error', 'CorruptResultsError', 'RunStore', 'check_results',
-           'torch_load_error', 'read_results', 'is_finished', 'RunLockedError', 'die_with_parent', 'CommandParser',
-           'key_value', 'add_options', 'given', 'options', 'command_errors']
+           'field_defaults', 'config_diff', 'flags_of', 'flag_of', 'field_type', 'SettingError', 'check_field',
+           'check_fields', 'check_name', 'cell_name', 'run_name', 'os_error', 'CorruptResultsError', 'RunStore',
+           'check_results', 'torch_load_error', 'read_results', 'is_finished', 'RunLockedError', 'die_with_parent',
+           'CommandParser', 'key_value', 'add_options', 'given', 'options', 'command_errors']
 
 # %% ../nbs/00_core.ipynb #a4aabde0
 class AutodoError(Exception):
@@ -116,6 +116,12 @@ def identity(cfg,  # a config dataclass, or its dictionary
     like = cfg if like is None else like
     runtime = runtime_fields(like) if is_dataclass(like) else ()
     return json.loads(json.dumps({k: v for k, v in _as_dict(cfg).items() if k not in runtime}))
+
+def field_defaults(cls) -> dict:
+    "`{field: default}` of dataclass `cls` (or an instance) for the fields that have one: what a record made before a field existed means"
+    none = dataclasses.MISSING
+    return {f.name: f.default if f.default is not none else f.default_factory() for f in dataclasses.fields(cls)
+            if f.default is not none or f.default_factory is not none}
 
 def config_diff(mine, theirs, defaults=None) -> dict:
     "`{field: (theirs, mine)}` for each identity field of `mine` that differs (`defaults` fills fields `theirs` lacks)"
@@ -280,8 +286,7 @@ def finished(self, cfg) -> dict|None:
     p = self.path(cfg, 'results')
     if not p.exists(): return None
     r = read_results(p, schema=cfg if is_dataclass(cfg) else None)
-    defaults = {f.name: f.default for f in dataclasses.fields(cfg) if f.default is not dataclasses.MISSING} if is_dataclass(cfg) else None  # settings added since the run
-    return r if is_finished(r) and not config_diff(cfg, r['config'], defaults) else None
+    return r if is_finished(r) and not config_diff(cfg, r['config'], field_defaults(cfg) if is_dataclass(cfg) else None) else None
 
 def _check_place(p:Path, c:dict):
     "A `CorruptResultsError` unless results file `p` lies where the run its config describes puts its results"

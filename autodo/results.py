@@ -5,7 +5,6 @@
 # %% ../nbs/11_results.ipynb #409194d7
 from __future__ import annotations
 import json, os, re
-from dataclasses import asdict
 from importlib.resources import files
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 
-from .core import CorruptResultsError, RunStore, atomic_write, default_root, identity, open_plain
+from .core import CorruptResultsError, RunStore, atomic_write, default_root, field_defaults, identity, open_plain
 from .train import check_metrics
 from .data import dataset_name
 from .config import METHODS, CELL_KEYS, PROTOCOLS, Config
@@ -53,7 +52,7 @@ RUN_COLUMNS = ['dataset', 'scale', 'model', 'ir', 'sr', 'nr', 'method', 'tag', '
 def result_row(r:dict) -> dict:
     "One table row of a results dictionary: what identifies the run (`setting`: all of it but the run and seed), then `RESULT_COLUMNS`"
     c = r['config']
-    c_all = asdict(Config()) | c  # settings added since the run: their defaults
+    c_all = field_defaults(Config) | c  # settings added since the run: their defaults
     setting = json.dumps({k: v for k, v in identity(c_all, like=Config).items() if k not in ('run', 'seed')}, sort_keys=True)
     return {k: c.get(k, '') for k in RUN_COLUMNS[:-1]} | dict(setting=setting) | {k: r.get(k, np.nan) for k in RESULT_COLUMNS}
 

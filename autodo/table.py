@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .core import AutodoError, RunStore, check_fields, default_root, die_with_parent, flag_of, plain_path, setting
-from .config import PAPER_METHODS, POLICY_TABLES, Config, ConfigError, make_config, method_switches
+from .config import CLEAN_SETTINGS, PAPER_METHODS, POLICY_TABLES, Config, ConfigError, make_config, method_switches
 
 # %% auto #0
 __all__ = ['NOTEBOOK_PARAMS', 'LAUNCHERS', 'experiment_notebook', 'table_cells', 'papermill_command', 'cell_label', 'TableRunner',
@@ -31,13 +31,13 @@ def experiment_notebook() -> Path:
 
 # %% ../nbs/13_table.ipynb #fd2cc98a
 NOTEBOOK_PARAMS = ('sr', 'device')  # settings the experiment notebook takes as parameters of their own
-_APPLIES = {'policy_tables_of': lambda s: s.augment in POLICY_TABLES, 'cl_folds': lambda s: s.clean != 'NONE',
-            'cl_epochs': lambda s: s.clean != 'NONE'}  # settings of some rows only: the others are made without them
+_APPLIES = {'policy_tables_of': lambda s: s.augment in POLICY_TABLES,
+            **{k: lambda s: s.clean != 'NONE' for k in CLEAN_SETTINGS}}  # settings of some rows only: the others are made without them
 
 def table_cells(dataset:str, methods:list, columns:list, runs:int, root:str, scale:str='cpu', **overrides) -> list[dict]:
     "Every (method, (ir, nr) column, run) cell: its papermill parameters and its `Config` (checked by `make_config`)"
     if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1: raise ValueError(f"runs={runs!r} (--runs) must be at least 1")
-    unused = next((k for k in ('cl_folds', 'cl_epochs') if k in overrides and not any(_APPLIES[k](method_switches(m)) for m in methods)), None)
+    unused = next((k for k in CLEAN_SETTINGS if k in overrides and not any(_APPLIES[k](method_switches(m)) for m in methods)), None)
     if unused: raise ConfigError(f"{unused}={overrides[unused]!r} ({flag_of(Config, unused)}) applies to methods that clean, such as cl_baseline; "
                                  "no row of this table cleans")
     cells = []
