@@ -70,7 +70,9 @@ def open_plain(path, flags:int=os.O_RDONLY) -> int:
 def torch_load_plain(path, **kw):
     "`torch.load(path, weights_only=True)` of a plain file only: a link to a FIFO or a device would hang or feed it forever"
     import torch
-    with os.fdopen(open_plain(path), 'rb') as f: return torch.load(f, weights_only=True, **kw)
+    with os.fdopen(open_plain(path), 'rb') as f, warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message='Detected pickle protocol')  # a damaged file's first byte: its error says what is wrong
+        return torch.load(f, weights_only=True, **kw)
 
 def _not_plain(path, what:str) -> LinkedFileError:
     return LinkedFileError(f"{path} is {what}; autodo opens its own files only directly, so that nobody can make it write "

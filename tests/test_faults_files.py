@@ -178,6 +178,8 @@ LIES = {
     'checkpoint NaN weights': (_damage_ckpt(_nan_weight), 'are not finite'),
     'checkpoint config not a dict': (_damage_ckpt(lambda d: d.update(config=[1, 2])), 'with the config a dictionary'),
     'checkpoint random bytes': (lambda root: next(Path(root).rglob('*.ckpt')).write_bytes(os.urandom(3000)), 'not a file that torch.save wrote'),
+    'checkpoint bytes of pickle protocol 99': (lambda root: next(Path(root).rglob('*.ckpt')).write_bytes(b'\x80\x63' + os.urandom(3000)),
+                                               'not a file that torch.save wrote'),
     'checkpoint empty file': (lambda root: next(Path(root).rglob('*.ckpt')).write_bytes(b''), 'not a file that torch.save wrote'),
     'checkpoint momentum NaN': (_damage_ckpt(lambda d: [b['momentum_buffer'].fill_(float('nan')) for b in d['opt']['state'].values()]), "momentum of a"),
     'checkpoint momentum of another shape': (_damage_ckpt(lambda d: d['opt']['state'][0].update(momentum_buffer=torch.zeros(5, 5))), 'of shape (5, 5)'),
