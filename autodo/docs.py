@@ -9,10 +9,10 @@ from pathlib import Path
 from .core import atomic_write
 
 # %% auto #0
-__all__ = ['RUN_NOTE_TAG', 'MATHJAX', 'MATHJAX_LOADER', 'NAV', 'execute_notebook', 'teaching_outputs', 'library_notebooks',
-           'execute_notebooks', 'save_outputs', 'output_differences', 'check_outputs', 'run_note', 'save_run_outputs',
-           'install_mathjax', 'notebook_title', 'sidebar_yml', 'mkdocs_config', 'quarto_to_mkdocs', 'page_names',
-           'local_links', 'fix_anchors', 'source_pages', 'build_docs']
+__all__ = ['TRAINED_TAG', 'RUN_NOTE_TAG', 'MATHJAX', 'MATHJAX_LOADER', 'NAV', 'execute_notebook', 'teaching_outputs',
+           'library_notebooks', 'execute_notebooks', 'save_outputs', 'output_differences', 'check_outputs', 'run_note',
+           'save_run_outputs', 'install_mathjax', 'notebook_title', 'sidebar_yml', 'mkdocs_config', 'quarto_to_mkdocs',
+           'page_names', 'local_links', 'fix_anchors', 'source_pages', 'build_docs']
 
 # %% ../nbs/15_docs.ipynb #670691ae
 def _skip(flags):
@@ -73,9 +73,10 @@ def library_notebooks(nbs:Path) -> list[Path]:
 def execute_notebooks(nbs:list,  # notebook paths
                       dest:Path|None=None,  # folder to write the executed notebooks into; None: in place
                       workers:int=2) -> list[Path]:
-    "Execute `nbs`, each in a process of its own with one torch thread, keeping their teaching outputs"
+    "Execute `nbs`, each in a process of its own with one torch thread (or `$OMP_NUM_THREADS`), keeping their teaching outputs"
     from concurrent.futures import ThreadPoolExecutor
-    env = {**os.environ, 'OMP_NUM_THREADS': '1', 'MKL_NUM_THREADS': '1'}
+    threads = os.environ.get('OMP_NUM_THREADS', '1')
+    env = {**os.environ, 'OMP_NUM_THREADS': threads, 'MKL_NUM_THREADS': threads}
     def one(p):
         out = Path(dest) / p.name if dest else p
         code = f'from autodo.docs import _execute_teaching; _execute_teaching({str(p)!r}, {str(out)!r})'
@@ -100,12 +101,18 @@ def save_outputs(names:list|None=None,  # notebooks to save (`08_method`...); No
 
 # %% ../nbs/15_docs.ipynb #dea9b9cc
 _NUMBER = re.compile(r'[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?')
+_VALUE = re.compile(rf'{_NUMBER.pattern}|\b(?:True|False|NaN|nan|inf)\b')
 
 def _text_differs(saved:str, fresh:str, rtol:float, atol:float) -> bool:
     "Whether two texts differ in their words (whitespace aside) or in their numbers beyond `atol + rtol * |saved|`"
     words = lambda t: ' '.join(_NUMBER.sub('#', t).split())
     a, b = [[float(x) for x in _NUMBER.findall(t)] for t in (saved, fresh)]
     return words(saved) != words(fresh) or any(abs(x - y) > atol + rtol * abs(x) for x, y in zip(a, b))
+
+def _shape_differs(saved:str, fresh:str) -> bool:
+    "Whether two texts differ in their words or in how many values (numbers, `True`/`False`, `NaN`) they hold, whatever the values"
+    form = lambda t: ' '.join(_VALUE.sub('#', t).split())
+    return form(saved) != form(fresh)
 
 def _grey(png) -> 'np.ndarray':
     "A base64 PNG as grey levels in [0, 1]"
@@ -120,9 +127,12 @@ def _figure_differs(saved, fresh, pixels:float) -> bool:
     return abs(a - b).mean() > pixels
 
 # %% ../nbs/15_docs.ipynb #0c6dadbb
+TRAINED_TAG = 'trained'
+
 def _kind(o:dict) -> tuple: return o['output_type'], o.get('name'), tuple(sorted(k for k in o.get('data', {}) if k != 'text/html'))
 def _text(o:dict) -> str: return ''.join(o.get('text') or o.get('data', {}).get('text/markdown') or o.get('data', {}).get('text/plain', ''))
 def _code_cells(nb:dict) -> list: return [c for c in nb['cells'] if c['cell_type'] == 'code']
+def _trained(cell:dict) -> bool: return TRAINED_TAG in cell.get('metadata', {}).get('tags', [])
 
 def output_differences(saved:dict, fresh:dict,
                        rtol:float=0.15, atol:float=1e-3,  # how far a number may move: atol + rtol * |saved|
@@ -138,7 +148,8 @@ def output_differences(saved:dict, fresh:dict,
         for a, b in zip(s['outputs'], f['outputs']):
             if 'image/png' in a.get('data', {}):
                 if _figure_differs(a['data']['image/png'], b['data']['image/png'], pixels): diffs.append(f'{where}: the figure differs')
-            elif _text_differs(_text(a), _text(b), rtol, atol): diffs.append(f'{where}: {_text(a)[:200]!r} saved, {_text(b)[:200]!r} now')
+            elif _shape_differs(_text(a), _text(b)) if _trained(s) else _text_differs(_text(a), _text(b), rtol, atol):
+                diffs.append(f'{where}: {_text(a)[:200]!r} saved, {_text(b)[:200]!r} now')
     return diffs
 
 # %% ../nbs/15_docs.ipynb #613af48d
