@@ -61,15 +61,17 @@ def hypergrad(train_loss:torch.Tensor,  # scalar with a graph to `params` and `h
     "Implicit-function-theorem hypergradient $d\\mathcal{L}_v/d\\lambda$, shaped like `hparams` (direct term included)"
     import torch
     from torch import autograd
+    from torch.profiler import record_function
     if solver not in SOLVERS: raise ValueError(f"solver={solver!r} is unknown; use one of {', '.join(SOLVERS)}")
     params, hparams = list(params), list(hparams)
-    both = autograd.grad(val_loss, params + hparams, allow_unused=True)
+    with record_function('hyper: validation backward'): both = autograd.grad(val_loss, params + hparams, allow_unused=True)
     zeros = lambda ts, like: [torch.zeros_like(l) if t is None else t for t, l in zip(ts, like)]
     v, direct = zeros(both[:len(params)], params), zeros(both[len(params):], hparams)
     if reduce: v = reduce(v)
-    train_grads = autograd.grad(train_loss, params, create_graph=True)
-    p = SOLVERS[solver](train_grads, params, v, iters, alpha, reduce)
-    mixed = zeros(autograd.grad(train_grads, hparams, grad_outputs=p, allow_unused=True), hparams)
+    with record_function('hyper: train gradient of theta'): train_grads = autograd.grad(train_loss, params, create_graph=True)
+    with record_function('hyper: inverse-Hessian products'): p = SOLVERS[solver](train_grads, params, v, iters, alpha, reduce)
+    with record_function('hyper: mixed backward to lambda'):
+        mixed = zeros(autograd.grad(train_grads, hparams, grad_outputs=p, allow_unused=True), hparams)
     grads = [d - m for d, m in zip(direct, mixed)]
     if not return_stats: return grads
     gt = [g.detach() for g in train_grads]

@@ -12,6 +12,7 @@ import torch
 import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
+from torch.profiler import record_function
 
 from .config import LEARNED_AUGMENTS
 from .core import AutodoError
@@ -257,14 +258,16 @@ def hyper_step(model:nn.Module,  # a network whose last linear layer is `last_la
         aug_rows, loss_rows = aug_model.params.rows(idx) if aug_model is not None else None, loss_model.rows(idx)
         rows = ([aug_rows] if aug_rows is not None else []) + loss_rows  # the order of `opt`'s tables
         if not rows: raise ValueError("hyper_step has nothing to learn: give an augmentation model or a loss model other than NONE")
-        x_aug = aug_model(xt, aug_rows.value) if aug_model is not None else xt
-        train_loss = share * loss_model(head(features(x_aug)), yt, loss_rows)
-        val_loss = share * F.cross_entropy(head(validation_features(features, aug_model, xv)), yv)
+        with record_function('hyper: augmentation'): x_aug = aug_model(xt, aug_rows.value) if aug_model is not None else xt
+        with record_function('hyper: train forward'): train_loss = share * loss_model(head(features(x_aug)), yt, loss_rows)
+        with record_function('hyper: validation forward'):
+            val_loss = share * F.cross_entropy(head(validation_features(features, aug_model, xv)), yv)
         grads, stats = hypergrad(train_loss, val_loss, [head.weight], [r.leaf for r in rows], solver=solver, iters=iters,
                                  alpha=alpha, return_stats=True, reduce=all_sum if distributed else None)
     touched = [r.idx for r in rows]
-    if stats['finite']: opt.step(*(all_rows(touched, grads) if distributed else (touched, grads)))
-    else: opt.skipped += 1
+    with record_function('hyper: RMSprop row update'):
+        if stats['finite']: opt.step(*(all_rows(touched, grads) if distributed else (touched, grads)))
+        else: opt.skipped += 1
     losses = torch.stack([train_loss.detach(), val_loss.detach()])
     if distributed: losses = all_sum([losses])[0]
     return dict(stats, train_loss=losses[0].item(), val_loss=losses[1].item())

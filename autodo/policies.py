@@ -28,25 +28,25 @@ __all__ = ['GEOMETRIC', 'CUTOUT_FILL', 'OPS', 'RANDAUGMENT_OPS', 'RANDAUGMENT_NM
 def _to_uint8(x): return (x * 255).round().clamp(0, 255).to(torch.uint8)
 
 def _blend(img, degenerate, factor):
-    "PIL's `Image.blend(degenerate, img, factor)` with a factor per image, on `uint8` images"
-    d = degenerate.float()
-    return (d + factor.view(-1, 1, 1, 1) * (img.float() - d)).clamp(0, 255).to(torch.uint8)
+    "PIL's `Image.blend(degenerate, img, factor)` with a factor per image, on `uint8` images; `degenerate` float, broadcast to `img`"
+    return img.float().sub_(degenerate).mul_(factor.view(-1, 1, 1, 1)).add_(degenerate).clamp_(0, 255).to(torch.uint8)
 
 def _gray(x):
     "Luma of RGB images (ITU-R 601, as PIL's `convert('L')`), float; or the one channel itself"
     return x.float() if x.shape[1] == 1 else (x.float() * x.new_tensor([0.299, 0.587, 0.114], dtype=torch.float32).view(1, 3, 1, 1)).sum(1, keepdim=True)
 
 # %% ../nbs/03_policies.ipynb #d93e895e
-def _brightness(x, v): return _blend(x, torch.zeros_like(x), v)
-def _color(x, v): return _blend(x, _gray(x).round().expand_as(x), v)
-def _contrast(x, v): return _blend(x, _gray(x).mean((1, 2, 3), keepdim=True).round().expand_as(x), v)
+def _brightness(x, v): return x.float().mul_(v.view(-1, 1, 1, 1)).clamp_(0, 255).to(torch.uint8)  # the blend with black
+def _color(x, v): return _blend(x, _gray(x).round(), v)
+def _contrast(x, v): return _blend(x, _gray(x).mean((1, 2, 3), keepdim=True).round(), v)
 
 def _sharpness(x, v):
     "Blend with PIL's SMOOTH filter (kernel 1 1 1 / 1 5 1 / 1 1 1, over 13), border pixels kept"
-    C = x.shape[1]
-    k = torch.tensor([[1., 1, 1], [1, 5, 1], [1, 1, 1]], device=x.device).div(13).expand(C, 1, 3, 3)
-    smooth = x.float()
-    smooth[..., 1:-1, 1:-1] = F.conv2d(smooth, k, groups=C).round()
+    f = x.float()
+    rows = f[..., :-2] + f[..., 1:-1] + f[..., 2:]  # the 3x3 box sum, as a row sum then a column sum: exact in float
+    box = rows[..., :-2, :] + rows[..., 1:-1, :] + rows[..., 2:, :]
+    smooth = f.clone()
+    smooth[..., 1:-1, 1:-1] = box.add_(f[..., 1:-1, 1:-1], alpha=4).div_(13).round_()
     return _blend(x, smooth, v)
 
 # %% ../nbs/03_policies.ipynb #a6b856a0
@@ -59,22 +59,57 @@ def _posterize(x, v):
     keep = (255 << (8 - v.long().clamp(1, 8))) & 255
     return x & keep.to(torch.uint8).view(-1, 1, 1, 1)
 def _autocontrast(x, v): return TF.autocontrast(x)
-def _equalize(x, v): return TF.equalize(x)
+def _equalize(x, v):
+    "PIL's `ImageOps.equalize` per image and channel: a lookup table from each one's histogram (identity where it has one value)"
+    B, C, H, W = x.shape
+    flat = x.reshape(B * C, H * W).long()
+    offsets = 256 * torch.arange(B * C, device=x.device)[:, None]
+    hist = torch.bincount((flat + offsets).view(-1), minlength=256 * B * C).view(B * C, 256)
+    step = (H * W - hist.gather(1, flat.amax(1, keepdim=True))) // 255  # PIL: the pixels below the top value, over 255
+    lut = ((hist.cumsum(1) - hist + step // 2) // step.clamp(min=1)).clamp_(max=255)
+    lut = torch.where(step > 0, lut, torch.arange(256, device=x.device))
+    return lut.gather(1, flat).to(torch.uint8).view(B, C, H, W)
 def _identity(x, v): return x
 
 # %% ../nbs/03_policies.ipynb #2079e5de
+def _gather_pixels(x, rows, cols):
+    "`x` `(B, C, H, W)` at integer source positions `rows`, `cols` `(B, H, W)`, black wherever they fall outside the image"
+    B, C, H, W = x.shape
+    flat = (rows.clamp_(-1, H) + 1).mul_(W + 2).add_(cols.clamp_(-1, W) + 1).long().view(B, 1, H * W)  # into a 1-pixel black frame
+    framed = F.pad(x, (1, 1, 1, 1)).view(B, C, (H + 2) * (W + 2))
+    return framed.gather(2, flat.expand(B, C, H * W)).view(B, C, H, W)
+
+def _nearest_affine(x, m):
+    "Any matrices: each output pixel centre through `m` (in float32), and the pixel it lands in"
+    B, C, H, W = x.shape
+    m = m.float().view(B, 6, 1, 1)
+    X, Y = (torch.arange(W, device=x.device) + .5).view(1, W), (torch.arange(H, device=x.device) + .5).view(H, 1)
+    return _gather_pixels(x, (m[:, 3] * X + m[:, 4] * Y + m[:, 5]).floor_(), (m[:, 0] * X + m[:, 1] * Y + m[:, 2]).floor_())
+
+def _shift_rows(x, m):
+    "Matrices that move each row sideways as a whole (ShearX, TranslateX): row y by `floor(b (y + 1/2) + c + 1/2)` pixels"
+    B, C, H, W = x.shape
+    shift = (m[:, 0, 1:2] * (torch.arange(H, device=x.device) + .5) + m[:, 0, 2:3] + .5).floor_().long()
+    cols = (torch.arange(W, device=x.device) + shift[..., None]).clamp_(-1, W) + 1
+    return F.pad(x, (1, 1)).gather(3, cols[:, None].expand(B, C, H, W))
+
+def _shift_cols(x, m):
+    "Matrices that move each column up or down as a whole (ShearY, TranslateY): column x by `floor(d (x + 1/2) + f + 1/2)` pixels"
+    B, C, H, W = x.shape
+    shift = (m[:, 1, 0:1] * (torch.arange(W, device=x.device) + .5) + m[:, 1, 2:3] + .5).floor_().long()
+    rows = (torch.arange(H, device=x.device)[:, None] + shift[:, None, :]).clamp_(-1, H) + 1
+    flat = (rows * W + torch.arange(W, device=x.device)).view(B, 1, H * W)
+    return F.pad(x, (0, 0, 1, 1)).view(B, C, (H + 2) * W).gather(2, flat.expand(B, C, H * W)).view(B, C, H, W)
+
 def pil_warp(x:torch.Tensor,  # images `(B, C, H, W)`
              m:torch.Tensor,  # PIL affine data `(B, 2, 3)`: output pixel -> input position, in pixels
             ) -> torch.Tensor:
     "PIL's `Image.transform(AFFINE, NEAREST)` on a batch, one matrix per image, black outside"
-    B, C, H, W = x.shape
-    m = m.float().view(B, 6, 1, 1)
-    X, Y = (torch.arange(W, device=x.device) + .5).view(1, W), (torch.arange(H, device=x.device) + .5).view(H, 1)
-    sx, sy = (m[:, 0] * X + m[:, 1] * Y + m[:, 2]).floor_(), (m[:, 3] * X + m[:, 4] * Y + m[:, 5]).floor_()
-    inside = ((sx >= 0) & (sx < W) & (sy >= 0) & (sy < H)).view(B, 1, H * W)
-    flat = (sy.clamp_(0, H - 1) * W + sx.clamp_(0, W - 1)).long().view(B, 1, H * W).expand(B, C, H * W)
-    out = x.reshape(B, C, H * W).gather(2, flat)
-    return out.masked_fill_(~inside, 0).view(B, C, H, W)
+    m = m.double()
+    a, b, c, d, e, f = m.reshape(-1, 6).unbind(1)
+    if ((a == 1) & (d == 0) & (e == 1) & (f == 0)).all(): return _shift_rows(x, m)
+    if ((a == 1) & (b == 0) & (c == 0) & (e == 1)).all(): return _shift_cols(x, m)
+    return _nearest_affine(x, m)  # a batch of mixed ops: one pass over all is cheaper than one per kind
 
 # %% ../nbs/03_policies.ipynb #2b0889b5
 GEOMETRIC = ('ShearX', 'ShearY', 'TranslateX', 'TranslateY', 'Rotate')
@@ -148,20 +183,21 @@ class Policy:
         "For each slot (column) apply op `names[op_idx]` at `values` where `fire`: images sorted by op, one call per op"
         H, W, dev = *x.shape[-2:], x.device
         geo_kind = torch.tensor([GEOMETRIC.index(n) if n in GEOMETRIC else -1 for n in names], device=dev)
-        order = torch.arange(len(x), device=dev)  # x[i] holds input image order[i]
+        order = torch.arange(len(x), device=dev)  # the images grouped by op (geometric ones first), each group in a fixed order
         for slot in range(op_idx.shape[1]):
             ops = torch.where(fire[order, slot], op_idx[order, slot], -1)
             ops = torch.where(geo_kind[ops.clamp(min=0)] >= 0, -2, ops)
             perm = ops.argsort(stable=True)
-            x, order, ops = x[perm], order[perm], ops[perm]
-            v = values[order, slot]
+            order, ops = order[perm], ops[perm]
             kinds, counts = ops.unique_consecutive(return_counts=True)
-            start = 0
-            for k, n in zip(kinds.tolist(), counts.tolist()):
-                s = slice(start, start + n); start += n
-                if k == -2: x[s] = pil_warp(x[s], geometric_matrices(geo_kind[op_idx[order[s], slot]], v[s], H, W))
-                elif k >= 0 and names[k] != 'Identity': x[s] = OPS[names[k]](x[s], v[s])
-        return x[order.argsort()]
+            counts = counts.tolist()
+            parts = list(x.index_select(0, order).split(counts))  # index_select, not x[order]: the fast copy on a CPU
+            for j, (k, idx) in enumerate(zip(kinds.tolist(), order.split(counts))):
+                if k == -1 or (k >= 0 and names[k] == 'Identity'): continue
+                v = values[idx, slot]
+                parts[j] = pil_warp(parts[j], geometric_matrices(geo_kind[op_idx[idx, slot]], v, H, W)) if k == -2 else OPS[names[k]](parts[j], v)
+            x = torch.cat(parts).index_select(0, order.argsort())
+        return x
 
 # %% ../nbs/03_policies.ipynb #337025b4
 RANDAUGMENT_OPS = [  # name, low, high, signed

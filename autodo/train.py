@@ -15,6 +15,7 @@ import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
 from fastcore.basics import patch
+from torch.profiler import record_function
 from torch.utils.data import Dataset
 
 from .core import atomic_write, die_with_parent, plain_path, LinkedFileError, RunStore, RunLockedError, config_diff, read_results, torch_load_error, torch_load_plain
@@ -221,12 +222,13 @@ def train_epoch(self:Run, epoch:int) -> dict:
     for k, (x, y, idx) in enumerate(_progress(it, self.shows_progress, desc=f'train {epoch}', leave=False, total=n)):
         lr = warmup_cosine(epoch, cfg.epochs, cfg.warmup_epochs, cfg.lr, batch=k, batches=n)
         for g in self.opt.param_groups: g['lr'] = lr
-        x = self.ado.augment(self.train_tf(x), idx)
-        with self._autocast(): logits = model(x)
-        loss = self.ado.loss(logits, y, idx)
-        self.opt.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt.step()
+        with record_function('train: augmentation'): x = self.ado.augment(self.train_tf(x), idx)
+        with record_function('train: forward'), self._autocast(): logits = model(x)
+        with record_function('train: loss'): loss = self.ado.loss(logits, y, idx)
+        with record_function('train: backward'):
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+        with record_function('train: SGD step'): self.opt.step()
         total, loss_sum = total + len(y), loss_sum + loss.detach() * len(y)
         correct += (logits.argmax(1) == y).sum()
     total, loss_sum, correct = self.sum_over_processes(torch.tensor(float(total), device=self.device), loss_sum, correct.float())
