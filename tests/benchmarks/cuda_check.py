@@ -6,7 +6,8 @@ Run: python tests/benchmarks/cuda_check.py [--quick]
 2. The SVHN paper preset (WRN-28-10) on SVHN-shaped images held as PIL images, so batches come through a DataLoader with
    pinned memory: AutoDO lambda^{A,W,S} and its baseline; random pixels, so it measures cost, never accuracy.
 3. Data-parallel on all GPUs (NCCL, SyncBatchNorm) when there are two or more: the same run as 1 with `nproc` = the GPU count.
-4. The epoch benchmark at paper scale (`bench_epoch.py --scale paper --device cuda`): the AutoDO/baseline epoch ratio.
+4. The epoch benchmark at paper scale (`bench_epoch.py --scale paper --device cuda`): the AutoDO/baseline epoch ratio; then
+   `profile_epoch.py --scale paper --device cuda`: the hyper-step's parts (GPU time per profiler range) beside the training step's.
 It prints each run's epoch time (hyper pass and training apart), evaluation time, peak GPU memory and test error, and exits 1 if
 any path failed. Without a GPU it says so and exits 0."""
 import argparse, json, statistics, subprocess, sys, tempfile, time, traceback
@@ -73,10 +74,11 @@ def main():
                 print(json.dumps(rows[-1]), flush=True)
             except Exception:
                 failed.append(name); print(f'FAILED {name}:\n{traceback.format_exc()}', flush=True)
-    bench = subprocess.run([sys.executable, str(HERE / 'bench_epoch.py'), '--scale', 'paper', '--device', 'cuda'],
-                           capture_output=True, text=True)
-    print(bench.stdout.strip() or f'FAILED bench_epoch:\n{bench.stderr[-3000:]}')
-    if bench.returncode: failed.append('bench_epoch')
+    for script in ('bench_epoch', 'profile_epoch'):  # the AutoDO/baseline epoch ratio, then the hyper-step's parts on the GPU
+        bench = subprocess.run([sys.executable, str(HERE / f'{script}.py'), '--scale', 'paper', '--device', 'cuda'],
+                               capture_output=True, text=True, cwd=HERE)
+        print(bench.stdout.strip() or f'FAILED {script}:\n{bench.stderr[-3000:]}', flush=True)
+        if bench.returncode: failed.append(script)
     print('\n| run | epoch s | hyper pass s | train s | eval s | peak GiB | test error % | wall s |\n|---|---|---|---|---|---|---|---|')
     for r in rows:
         print(f"| {r['run']} | {r['epoch_s']} | {r['hyper_pass_s']} | {r['train_s']} | {r['eval_s']} | {r['peak_gib']} | "
