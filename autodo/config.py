@@ -14,9 +14,10 @@ from .hypergrad import SOLVERS
 
 # %% auto #0
 __all__ = ['AUGMENTS', 'LEARNED_AUGMENTS', 'POLICY_TABLES', 'LOSSES', 'HYPER_OPTS', 'CLEANS', 'METHODS', 'PAPER_METHODS', 'PAPER',
-           'CPU', 'SOFT_LOSSES', 'SCALES', 'CELL_KEYS', 'TABLE_SETS', 'PROTOCOLS', 'CLEAN_SETTINGS', 'ConfigError',
-           'Method', 'check_switches', 'method_switches', 'method_for', 'MethodNames', 'run_number', 'Config',
-           'fields_where', 'run_policy', 'symmetric_soft_loss', 'check_settings', 'check_sizes', 'make_config']
+           'CPU', 'SOFT_LOSSES', 'HYPER_MODES', 'SCALES', 'CELL_KEYS', 'TABLE_SETS', 'PROTOCOLS', 'CLEAN_SETTINGS',
+           'ConfigError', 'Method', 'check_switches', 'method_switches', 'method_for', 'MethodNames', 'run_number',
+           'Config', 'fields_where', 'run_policy', 'symmetric_soft_loss', 'check_settings', 'check_sizes',
+           'make_config']
 
 # %% ../nbs/06_config.ipynb #045e1239
 AUGMENTS = {'NONE': 'none', 'RAND': 'RandAugment', 'AUTO': "Fast AutoAugment's published policy", 'DADA': "DADA's published policy",
@@ -113,6 +114,7 @@ def run_number(run:str|int) -> int:
     return int(s)
 
 SOFT_LOSSES = ('auto', 'symmetric', 'kl')
+HYPER_MODES = ('separate', 'fused')
 SCALES = ('cpu', 'paper')
 
 # %% ../nbs/06_config.ipynb #57129cc7
@@ -144,6 +146,7 @@ class Config:
     hyper_iters:int = setting(5, low=0)  # Hessian-vector products per hypergradient
     hyper_alpha:float = setting(0.01, positive=True)  # Neumann series step alpha
     solver:str = setting('neumann', choices=SOLVERS)  # inverse-Hessian solver (neumann: the paper's)
+    hyper_mode:str = setting('separate', choices=HYPER_MODES)  # hyper-steps: separate (the original's: a pass over the train data before each training epoch) or fused (each training step is also its batch's hyper-step, one forward for both; see 08_method)
     soft_norm:str = setting('logit', choices=('logit', 'row'))  # RMSprop normalisation of the soft labels: per logit (the paper's) or per row
     soft_loss:str = setting('auto', choices=SOFT_LOSSES)  # loss against the soft labels: symmetric KL, plain kl, or auto (see `symmetric_soft_loss`)
     base_augment:bool = False  # RandSubAugment in front of the learned warp (SHA, SEP), as the paper does

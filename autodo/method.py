@@ -22,7 +22,7 @@ from .hypergrad import hypergrad, SOLVERS
 # %% auto #0
 __all__ = ['INDEX_DTYPES', 'AUGMENT_MODES', 'AutoDOInputError', 'check_int', 'check_real', 'check_index', 'check_labels',
            'same_length', 'AutoDO', 'batch_parts', 'all_sum', 'all_rows', 'eval_mode', 'split_model',
-           'validation_features', 'hyper_step', 'HyperStepError', 'check_keys', 'check_tensors']
+           'validation_features', 'hyper_step', 'rows_step', 'HyperStepError', 'check_keys', 'check_tensors']
 
 # %% ../nbs/08_method.ipynb #20a1bce4
 class AutoDOInputError(AutodoError, ValueError):
@@ -262,8 +262,16 @@ def hyper_step(model:nn.Module,  # a network whose last linear layer is `last_la
         with record_function('hyper: train forward'): train_loss = share * loss_model(head(features(x_aug)), yt, loss_rows)
         with record_function('hyper: validation forward'):
             val_loss = share * F.cross_entropy(head(validation_features(features, aug_model, xv)), yv)
-        grads, stats = hypergrad(train_loss, val_loss, [head.weight], [r.leaf for r in rows], solver=solver, iters=iters,
-                                 alpha=alpha, return_stats=True, reduce=all_sum if distributed else None)
+    return rows_step(head, opt, rows, train_loss, val_loss, solver=solver, iters=iters, alpha=alpha, distributed=distributed)
+
+def rows_step(head:nn.Linear,  # the network's last linear layer: its weight is theta
+              opt:SparseRMSprop,  # over the tables of `rows`, in their order
+              rows:list,  # the batch's `Rows` of each table
+              train_loss:torch.Tensor, val_loss:torch.Tensor,  # scalars with graphs to `head.weight` (and the leaves of `rows`)
+              *, solver:str='neumann', iters:int=5, alpha:float=0.01, distributed:bool=False) -> dict:
+    "The hypergradient of the batch's rows from losses already built, then a sparse RMSprop step on them; the step's statistics"
+    grads, stats = hypergrad(train_loss, val_loss, [head.weight], [r.leaf for r in rows], solver=solver, iters=iters,
+                             alpha=alpha, return_stats=True, reduce=all_sum if distributed else None)
     touched = [r.idx for r in rows]
     with record_function('hyper: RMSprop row update'):
         if stats['finite']: opt.step(*(all_rows(touched, grads) if distributed else (touched, grads)))
@@ -299,21 +307,61 @@ def hyper_pass(self:AutoDO, model:nn.Module,
               ) -> dict:
     "One hyper-step per train batch; the mean statistics of the steps, or `HyperStepError` when most were skipped"
     if lr is not None and not callable(lr): check_real(lr, 'lr')
-    sums, steps, skipped, val = {}, 0, self.opt.skipped, iter(val_batches)
+    steps, skipped, val = [], self.opt.skipped, iter(val_batches)
     for k, tb in enumerate(train_batches):
         if (vb := next(val, None)) is None:
             raise AutoDOInputError(f"val_batches ran out after {k} batches: it needs one batch per train batch (e.g. itertools.cycle)")
-        try: s = self.hyper_step(model, tuple(vb)[:2], tb, check_real(lr(k), f'lr({k})') if callable(lr) else lr)
+        try: steps.append(self.hyper_step(model, tuple(vb)[:2], tb, check_real(lr(k), f'lr({k})') if callable(lr) else lr))
         except AutoDOInputError as e: raise AutoDOInputError(f"hyper_pass, batch {k}: {e}") from None
+    return self.pass_stats(steps, skipped)
+
+@patch
+def pass_stats(self:AutoDO,
+               steps:list,  # the statistics of each hyper-step of a pass
+               skipped:int,  # `opt.skipped` before the pass
+              ) -> dict:
+    "The mean statistics of a pass's hyper-steps, or `HyperStepError` when most were skipped"
+    sums = {}
+    for s in steps:
         for key, v in s.items():
             if key != 'finite' and math.isfinite(v): sums[key] = sums.get(key, 0.) + v
-        steps += 1
     skipped = self.opt.skipped - skipped
-    if skipped > steps / 2:
-        raise HyperStepError(f"{skipped} of {steps} hyper-steps had a non-finite hypergradient and were skipped: solver="
+    if skipped > len(steps) / 2:
+        raise HyperStepError(f"{skipped} of {len(steps)} hyper-steps had a non-finite hypergradient and were skipped: solver="
                              f"{self.solver!r} with alpha={self.alpha} (--hyper-alpha; Neumann needs alpha < 2 / the largest "
                              f"Hessian eigenvalue) and iters={self.iters} (--hyper-iters) diverge here; lower alpha, or use solver='cg'")
-    return {k: v / max(steps, 1) for k, v in sums.items()} | dict(lr=self.opt.lr, steps=steps, skipped=skipped)
+    return {k: v / max(len(steps), 1) for k, v in sums.items()} | dict(lr=self.opt.lr, steps=len(steps), skipped=skipped)
+
+# %% ../nbs/08_method.ipynb #be1665f3
+@patch
+def batch_rows(self:AutoDO, idx:torch.Tensor) -> list:
+    "The rows of points `idx` in every learned table (the order of `tables`), as leaves to differentiate by"
+    check_index(idx, self.n_train)
+    return ([self.aug_model.params.rows(idx)] if self.aug_model is not None else []) + self.loss_model.rows(idx)
+
+@patch
+def fused_forward(self:AutoDO, model:nn.Module,  # the network, in the mode it trains in
+                  x:torch.Tensor, y:torch.Tensor, idx:torch.Tensor,  # a training batch: images, labels, point indices
+                 ) -> tuple:
+    "`(logits, loss, rows)` of a training step whose warp and loss take the batch's rows as leaves: its loss is also a hyper-step's"
+    self.check_batch(x=x, y=y, idx=idx)
+    rows = self.batch_rows(idx)
+    warp, loss_rows = (rows[0], rows[1:]) if self.aug_model is not None else (None, rows)
+    if warp is not None: x = self.aug_model(x, warp.value.to(x.dtype))
+    logits = model(x)
+    return logits, self.loss_model(logits.float(), y.long(), loss_rows), rows
+
+@patch
+def fused_step(self:AutoDO, head:nn.Linear,  # the network's last linear layer (its weight is theta)
+               train_loss:torch.Tensor, rows:list,  # from `fused_forward`, its graph kept (`backward(retain_graph=True)`)
+               val_features:torch.Tensor, val_y:torch.Tensor,  # a validation batch's features (the input of `head`) and labels
+               lr:float|None=None,  # this step's hyper learning rate (default: the current one)
+              ) -> dict:
+    "A hyper-step on a training step's own loss: the hypergradient of its rows, then a sparse RMSprop step on them"
+    if self.distributed: raise AutoDOInputError("fused_step runs in one process; a data-parallel run takes hyper_step")
+    if lr is not None: self.opt.lr = check_real(lr, 'lr')
+    with record_function('hyper: validation forward'): val_loss = F.cross_entropy(head(val_features), val_y.long())
+    return rows_step(head, self.opt, rows, train_loss, val_loss, solver=self.solver, iters=self.iters, alpha=self.alpha)
 
 # %% ../nbs/08_method.ipynb #72929c72
 @patch

@@ -25,7 +25,7 @@ from .bias import load_or_make_split, stratified_valid
 from .cleaning import flag_issues, run_probs
 from .policies import dataset_transforms
 from .hypermodels import learned_stats
-from .method import AutoDO, HyperStepError, all_sum
+from .method import AutoDO, HyperStepError, all_sum, eval_mode, split_model, validation_features
 from .models import create_model
 from .plots import plot_learning_curves, learned_figure, point_groups
 
@@ -86,6 +86,8 @@ class Run:
                  callbacks:list|None=None):  # `Callback`s besides `default_callbacks()`
         self.rank, self.world = _world()
         self.cfg, self.device = cfg, _device(cfg.device, self.world)
+        if cfg.hyper_mode == 'fused' and self.world > 1:
+            raise ConfigError("hyper_mode='fused' (--hyper-mode) runs in one process; a data-parallel run takes hyper_mode='separate'")
         for k in ('batch_size', 'hyper_batch_size'):
             if getattr(cfg, k) % self.world:
                 raise ConfigError(f"{k}={getattr(cfg, k)} (--{k.replace('_', '-')}) does not divide among {self.world} processes; "
@@ -191,7 +193,8 @@ def setup_model(self:Run):
     self.model = create_model(cfg.model, info.channels, info.num_classes).to(self.device)
     if self.world > 1 and self.device.type == 'cuda': self.model = nn.SyncBatchNorm.convert_sync_batchnorm(self.model)
     self.net = self.model if self.world == 1 else nn.parallel.DistributedDataParallel(self.model)  # trains; hyper-steps use `model`
-    self.opt = torch.optim.SGD(self.model.parameters(), lr=cfg.lr, momentum=cfg.momentum, nesterov=True,
+    self.weights = [p for p in self.model.parameters() if p.requires_grad]  # theta, all of it
+    self.opt = torch.optim.SGD(self.weights, lr=cfg.lr, momentum=cfg.momentum, nesterov=True,
                                weight_decay=cfg.weight_decay)
     self.ado = AutoDO(len(self.train_set), info.num_classes, augment=cfg.switches.learned_augment,
                       loss=cfg.switches.loss, targets=self.split.targets, symmetric=symmetric_soft_loss(cfg, info), hyper_lr=cfg.hyper_lr,
@@ -212,27 +215,39 @@ def _autocast(self:Run):
 # %% ../nbs/10_train.ipynb #e64363f2
 @patch
 def train_epoch(self:Run, epoch:int) -> dict:
-    "One ordinary training epoch with the hyperparameters fixed"
+    "One training epoch: the hyperparameters fixed, or (fused mode, after the hyper-start) each step also its batch's hyper-step"
     cfg, model = self.cfg, self.net
     model.train()
     total, correct, loss_sum = 0, torch.zeros((), device=self.device), torch.zeros((), device=self.device)
     n = len(self.split.train_idx) // cfg.batch_size or 1
+    fused = cfg.hyper_mode == 'fused' and self.ado.learns and epoch > cfg.hyper_start
+    if fused:
+        val, head = self.fused_validation(epoch, n), split_model(self.model, self.ado.last_layer)[1]
+        steps, skipped = [], self.ado.opt.skipped
     it = batches(self.train_set, self.split.train_idx, self.split.targets, cfg.batch_size, seed=self.epoch_seed(epoch),
                  device=self.device, sample_tf=self.sample_tf, workers=cfg.workers, drop_last=True, share=self.share)
     for k, (x, y, idx) in enumerate(_progress(it, self.shows_progress, desc=f'train {epoch}', leave=False, total=n)):
         lr = warmup_cosine(epoch, cfg.epochs, cfg.warmup_epochs, cfg.lr, batch=k, batches=n)
         for g in self.opt.param_groups: g['lr'] = lr
-        with record_function('train: augmentation'): x = self.ado.augment(self.train_tf(x), idx)
-        with record_function('train: forward'), self._autocast(): logits = model(x)
-        with record_function('train: loss'): loss = self.ado.loss(logits, y, idx)
+        if fused:
+            with record_function('train: augmentation'): x = self.train_tf(x)
+            with record_function('train: forward'), self._autocast(): logits, loss, rows = self.ado.fused_forward(model, x, y, idx)
+        else:
+            with record_function('train: augmentation'): x = self.ado.augment(self.train_tf(x), idx)
+            with record_function('train: forward'), self._autocast(): logits = model(x)
+            with record_function('train: loss'): loss = self.ado.loss(logits, y, idx)
         with record_function('train: backward'):
             self.opt.zero_grad(set_to_none=True)
-            loss.backward()
+            loss.backward(retain_graph=fused, inputs=self.weights if fused else None)  # fused: the rows' gradients come next
+        if fused: steps.append(self.ado.fused_step(head, loss, rows, *val[k], self.hyper_lr(epoch, k, n)))
         with record_function('train: SGD step'): self.opt.step()
         total, loss_sum = total + len(y), loss_sum + loss.detach() * len(y)
         correct += (logits.argmax(1) == y).sum()
     total, loss_sum, correct = self.sum_over_processes(torch.tensor(float(total), device=self.device), loss_sum, correct.float())
-    return dict(lr=lr, train_loss=loss_sum.item() / total.item(), train_acc=correct.item() / total.item())  # one sync per epoch
+    out = dict(lr=lr, train_loss=loss_sum.item() / total.item(), train_acc=correct.item() / total.item())  # one sync per epoch
+    if not fused: return out
+    try: return out | {f'hyper_{k}': v for k, v in self.ado.pass_stats(steps, skipped).items()}
+    except HyperStepError as e: raise HyperStepError(f"epoch {epoch}: {e}") from None
 
 # %% ../nbs/10_train.ipynb #e35aae76
 @patch
@@ -245,13 +260,30 @@ def hyper_epoch(self:Run, epoch:int) -> dict:
                     sample_tf=self.valid_sample_tf, workers=cfg.workers, share=self.share)
     train = batches(self.train_set, self.split.train_idx, self.split.targets, B, seed=self.epoch_seed(epoch, 1),
                     device=self.device, sample_tf=self.sample_tf, workers=cfg.workers, drop_last=True, share=self.share)
-    lr = lambda k: warmup_cosine(epoch - cfg.hyper_start, cfg.epochs - cfg.hyper_start, cfg.warmup_epochs, cfg.hyper_lr,
-                                 batch=k, batches=steps)
+    lr = lambda k: self.hyper_lr(epoch, k, steps)
     try: s = self.ado.hyper_pass(self.model, _progress(((self.train_tf(x), y, idx) for x, y, idx in train), self.shows_progress,
                                                        desc=f'hyper {epoch}', leave=False, total=steps),
                                  ((self.valid_tf(x), y) for x, y, _ in valid), lr)
     except HyperStepError as e: raise HyperStepError(f"epoch {epoch}: {e}") from None
     return {f'hyper_{k}': v for k, v in s.items()}
+
+@patch
+def hyper_lr(self:Run, epoch:int, step:int, steps:int) -> float:
+    "The hyper learning rate of hyper-step `step` of `steps` in `epoch`: cosine over the hyper epochs, warm-up over the first ones"
+    cfg = self.cfg
+    return warmup_cosine(epoch - cfg.hyper_start, cfg.epochs - cfg.hyper_start, cfg.warmup_epochs, cfg.hyper_lr, batch=step, batches=steps)
+
+@patch
+def fused_validation(self:Run, epoch:int, steps:int) -> list:
+    "`(features, labels)` of the validation batch of each fused hyper-step of `epoch`, every point forwarded once as the epoch starts"
+    cfg, B, vidx = self.cfg, self.cfg.hyper_batch_size, self.split.valid_idx
+    order = vidx[torch.randperm(len(vidx), generator=torch.Generator().manual_seed(self.epoch_seed(epoch, 2)))][:steps * B]
+    features = split_model(self.model, self.ado.last_layer)[0]
+    with eval_mode(self.model), record_function('hyper: validation features, once an epoch'):
+        seen = [(validation_features(features, self.ado.aug_model, self.valid_tf(x)), y) for x, y, _ in
+                batches(self.valid_set, order, self.valid_targets, B, device=self.device, sample_tf=self.valid_sample_tf, workers=cfg.workers)]
+    feats, labels = torch.cat([f for f, _ in seen]), torch.cat([y for _, y in seen])
+    return [(feats[i], labels[i]) for i in (torch.arange(steps * B) % len(order)).split(B)]
 
 # %% ../nbs/10_train.ipynb #c7fa81d5
 @patch
@@ -539,9 +571,11 @@ def run_epoch(self:Run, epoch:int) -> dict:
     cfg, t0 = self.cfg, time.perf_counter()
     torch.manual_seed(self.epoch_seed(epoch) + 7919 * self.rank)  # the augmentation's draws: a stream per process
     m = dict(epoch=epoch)
-    if self.ado.learns and epoch > cfg.hyper_start: m.update(self.hyper_epoch(epoch), **self.learned())
+    hyper = self.ado.learns and epoch > cfg.hyper_start
+    if hyper and cfg.hyper_mode == 'separate': m.update(self.hyper_epoch(epoch), **self.learned())
     t1 = time.perf_counter()
-    m.update(self.train_epoch(epoch))
+    m.update(self.train_epoch(epoch))  # the fused mode's hyper-steps are its steps
+    if hyper and cfg.hyper_mode == 'fused': m.update(self.learned())
     t2 = time.perf_counter()
     if self.evaluates(epoch):
         test = self.evaluate(self.test_set, torch.arange(len(self.test_set)), self.test_set.targets)

@@ -1,8 +1,9 @@
-"""Time of an AutoDO epoch (hyper pass + training epoch) over a baseline training epoch, and of evaluation, measured in one run.
+"""Time of an AutoDO epoch (hyper-steps + training epoch) over a baseline training epoch, and of evaluation, measured in one run.
 
 Run: python tests/benchmarks/bench_epoch.py [--dataset Digits] [--method autodo_aws] [--epochs 3] [--scale cpu] [--device auto]
-Both runs use the same dataset, split, model and batch sizes (the scale's preset); their epochs alternate, and each side
-reports the median over `--epochs` epochs after one warm-up epoch. Evaluation is timed once per run (test set and selection
+The method runs in each hyper mode (`separate`: the original's hyper pass before each training epoch; `fused`: each training
+step is also its batch's hyper-step). Every run uses the same dataset, split, model and batch sizes (the scale's preset);
+their epochs (after the hyper-start) alternate, and each reports the median over `--epochs` epochs after one warm-up epoch. Evaluation is timed once per run (test set and selection
 subset) and amortised over the preset's evaluation interval.
 
 `--dataset small-real` times a small-data run shaped like SVHN at CPU scale (5,000 train points of 32x32 RGB, a 22,000-point
@@ -10,6 +11,7 @@ validation set, SVHN's 26,032 test images); its pixels are random, so it measure
 import argparse, statistics, tempfile, time
 import torch
 from autodo.data import DatasetInfo, register_dataset
+from autodo.config import HYPER_MODES
 from autodo.train import Run, make_config
 
 def register_small_real(train=5000, valid=22000, test=26032):
@@ -25,9 +27,10 @@ def ready(cfg):
     return r
 
 def epoch_time(r, e):
-    t = time.perf_counter()
-    if r.ado.learns: r.hyper_epoch(r.cfg.hyper_start + 1 + e)
-    r.train_epoch(e)
+    "Seconds of epoch `e` after the hyper-start: the hyper pass (separate mode), then the training epoch"
+    t, epoch = time.perf_counter(), r.cfg.hyper_start + 1 + e
+    if r.ado.learns and r.cfg.hyper_mode == 'separate': r.hyper_epoch(epoch)
+    r.train_epoch(epoch)
     return time.perf_counter() - t
 
 def eval_time(r):
@@ -48,16 +51,19 @@ def main():
     with tempfile.TemporaryDirectory() as root:
         kw = dict(ir=a.ir, nr=a.nr, root=root, progress=False, device=a.device)
         cfg = make_config(a.dataset, a.method, a.scale, **kw)
-        runs = ready(make_config(a.dataset, 'baseline', a.scale, **kw)), ready(cfg)
+        runs = [ready(make_config(a.dataset, 'baseline', a.scale, **kw))] + [ready(make_config(a.dataset, a.method, a.scale,
+                                                                                               hyper_mode=m, **kw)) for m in HYPER_MODES]
         times = [[epoch_time(r, e) for r in runs] for e in range(a.epochs + 1)]  # interleaved; the first is a warm-up
-        base, auto = (statistics.median(t[i] for t in times[1:]) for i in (0, 1))
+        base, *auto = (statistics.median(t[i] for t in times[1:]) for i in range(len(runs)))
         ev, r = eval_time(runs[1]), runs[1]
     print(f'{a.dataset} IR={a.ir} NR={a.nr}: {len(r.split.train_idx)} train, {len(r.split.valid_idx)} validation '
           f'({len(r.select_idx)} for selection), {len(r.test_set)} test points; model {cfg.model}, batch {cfg.batch_size} / '
           f'hyper batch {cfg.hyper_batch_size}, {torch.get_num_threads()} threads, {cfg.scale} scale')
-    print(f'baseline epoch {base:.3f} s, {a.method} epoch (hyper pass + training) {auto:.3f} s, ratio {auto / base:.2f}x')
+    print(f'baseline epoch {base:.3f} s')
+    for mode, t in zip(HYPER_MODES, auto):
+        print(f"{a.method} epoch, hyper_mode {mode}{' (the preset)' if mode == cfg.hyper_mode else ''}: {t:.3f} s, ratio {t / base:.2f}x")
     print(f'evaluation {ev:.3f} s every {r.eval_every} epochs: {ev / r.eval_every:.3f} s per epoch, '
-          f'{ev / r.eval_every / base:.2f}x a baseline epoch, {ev / r.eval_every / auto:.2f}x an AutoDO epoch')
+          f'{ev / r.eval_every / base:.2f}x a baseline epoch')
     if r.device.type == 'cuda':
         print(f'{torch.cuda.get_device_name(r.device)}: peak GPU memory {torch.cuda.max_memory_allocated(r.device) / 2**30:.2f} GiB '
               f'(both runs in one process)')

@@ -1,6 +1,7 @@
 """Where the time of an AutoDO epoch goes: the hyper pass in its parts beside the training epoch, in one run.
 
 Run: python tests/benchmarks/profile_epoch.py [--dataset Digits] [--method autodo_aws] [--epochs 2] [--scale cpu] [--device auto]
+                                              [--hyper-mode separate|fused]
 `--dataset small-real` is the 32x32 colour shape of `bench_epoch.py` (random pixels: cost only). The run is set up as in
 `bench_epoch.py`; one warm-up epoch, then `--epochs` epochs (hyper pass and training epoch) under `torch.profiler`, whose
 ranges (`torch.profiler.record_function`, named 'hyper: ...' and 'train: ...' in `autodo.method`, `autodo.hypergrad` and
@@ -24,21 +25,23 @@ def parts(prof, prefix:str, cuda:bool) -> dict:
 
 def profile_epochs(run, epochs:int, cuda:bool):
     "Hyper pass and training epoch times (wall) and their parts (profiler) over `epochs` epochs after a warm-up"
-    first = run.cfg.hyper_start + 1
-    run.hyper_epoch(first); run.train_epoch(first)
+    first, separate = run.cfg.hyper_start + 1, run.cfg.hyper_mode == 'separate'
+    if separate: run.hyper_epoch(first)
+    run.train_epoch(first)
     sync = torch.cuda.synchronize if cuda else (lambda: None)
     wall = dict(hyper=0., train=0.)
     acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
     with profile(activities=acts) as prof:
         for e in range(first + 1, first + 1 + epochs):
-            t = time.perf_counter(); run.hyper_epoch(e); sync(); wall['hyper'] += time.perf_counter() - t
+            if separate: t = time.perf_counter(); run.hyper_epoch(e); sync(); wall['hyper'] += time.perf_counter() - t
             t = time.perf_counter(); run.train_epoch(e); sync(); wall['train'] += time.perf_counter() - t
-    return wall, parts(prof, 'hyper: ', cuda), parts(prof, 'train: ', cuda)
+    hyper, train = parts(prof, 'hyper: ', cuda), parts(prof, 'train: ', cuda)
+    return (wall, dict(hyper=hyper, train=train)) if separate else (dict(train=wall['train']), dict(train=train | hyper))
 
-def table(wall:dict, hyper:dict, train:dict, steps:dict, epochs:int) -> str:
+def table(wall:dict, passes:dict, steps:dict, epochs:int) -> str:
     "A markdown table: each part's milliseconds per step and share of its pass"
     rows = ['| pass | part | ms per step | share of the pass |', '|---|---|---|---|']
-    for name, ps in (('hyper', hyper), ('train', train)):
+    for name, ps in passes.items():
         total = wall[name]
         for part, s in [*ps.items(), ('data and loop (the rest)', total - sum(ps.values()))]:
             rows.append(f'| {name} | {part} | {1000 * s / (epochs * steps[name]):.2f} | {s / total:.0%} |')
@@ -52,19 +55,20 @@ def main():
     ap.add_argument('--epochs', type=int, default=2); ap.add_argument('--scale', default='cpu')
     ap.add_argument('--ir', type=int, default=10); ap.add_argument('--nr', type=float, default=0.1)
     ap.add_argument('--device', default='auto', help="'auto', 'cpu' or 'cuda'")
+    ap.add_argument('--hyper-mode', default=None, help='separate or fused (default: the preset)')
     a = ap.parse_args()
     if a.dataset == 'small-real': register_small_real()
     with tempfile.TemporaryDirectory() as root:
-        cfg = make_config(a.dataset, a.method, a.scale, ir=a.ir, nr=a.nr, root=root, progress=False, device=a.device)
+        mode = {} if a.hyper_mode is None else dict(hyper_mode=a.hyper_mode)
+        cfg = make_config(a.dataset, a.method, a.scale, ir=a.ir, nr=a.nr, root=root, progress=False, device=a.device, **mode)
         run = ready(cfg)
         cuda = run.device.type == 'cuda'
-        wall, hyper, train = profile_epochs(run, a.epochs, cuda)
+        wall, passes = profile_epochs(run, a.epochs, cuda)
     n = len(run.split.train_idx)
     steps = dict(hyper=n // cfg.hyper_batch_size or 1, train=n // cfg.batch_size or 1)
     print(f'{a.dataset} {a.method}, {cfg.scale} scale, model {cfg.model}, {n} train points, batch {cfg.batch_size} / hyper batch '
-          f'{cfg.hyper_batch_size}, {run.device}, {torch.get_num_threads()} threads, {a.epochs} epochs profiled')
-    print(table(wall, hyper, train, steps, a.epochs))
-    print(f"hyper pass / training epoch: {wall['hyper'] / wall['train']:.2f}x; "
-          f"AutoDO / baseline epoch: about {(wall['hyper'] + wall['train']) / wall['train']:.2f}x")
+          f'{cfg.hyper_batch_size}, hyper_mode {cfg.hyper_mode}, {run.device}, {torch.get_num_threads()} threads, {a.epochs} epochs profiled')
+    print(table(wall, passes, steps, a.epochs))
+    if 'hyper' in wall: print(f"hyper pass / training epoch: {wall['hyper'] / wall['train']:.2f}x")
 
 if __name__ == '__main__': main()
