@@ -39,14 +39,18 @@ def eval_time(r):
     r.evaluate(r.valid_set, r.select_idx, r.valid_targets)
     return time.perf_counter() - t
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--dataset', default='Digits', help="a registered dataset, or 'small-real' (see above)")
+def epoch_parser(doc:str, epochs:int) -> argparse.ArgumentParser:
+    "The options of the epoch benchmarks: which run, how many epochs, where"
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--dataset', default='Digits', help="a registered dataset, or 'small-real' (see bench_epoch.py)")
     ap.add_argument('--method', default='autodo_aws')
-    ap.add_argument('--epochs', type=int, default=3); ap.add_argument('--scale', default='cpu')
+    ap.add_argument('--epochs', type=int, default=epochs); ap.add_argument('--scale', default='cpu')
     ap.add_argument('--ir', type=int, default=10); ap.add_argument('--nr', type=float, default=0.1)
     ap.add_argument('--device', default='auto', help="'auto', 'cpu' or 'cuda'")
-    a = ap.parse_args()
+    return ap
+
+def main():
+    a = epoch_parser(__doc__, 3).parse_args()
     if a.dataset == 'small-real': register_small_real()
     with tempfile.TemporaryDirectory() as root:
         kw = dict(ir=a.ir, nr=a.nr, root=root, progress=False, device=a.device)

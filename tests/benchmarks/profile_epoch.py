@@ -8,11 +8,11 @@ ranges (`torch.profiler.record_function`, named 'hyper: ...' and 'train: ...' in
 `autodo.train`) give each part's time. A part's time is its range's own total (CPU, and the GPU's where there is one); the
 data row is what the pass took outside its steps (loading, transforms, the loop). Times are per step and per epoch, with
 the profiler on, so they are slightly higher than `bench_epoch.py`'s."""
-import argparse, tempfile, time
+import tempfile, time
 from pathlib import Path
 import torch
 from torch.profiler import ProfilerActivity, profile
-from bench_epoch import ready, register_small_real
+from bench_epoch import epoch_parser, ready, register_small_real
 from autodo.train import make_config
 
 def parts(prof, prefix:str, cuda:bool) -> dict:
@@ -49,12 +49,7 @@ def table(wall:dict, passes:dict, steps:dict, epochs:int) -> str:
     return '\n'.join(rows)
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--dataset', default='Digits', help="a registered dataset, or 'small-real' (see bench_epoch.py)")
-    ap.add_argument('--method', default='autodo_aws')
-    ap.add_argument('--epochs', type=int, default=2); ap.add_argument('--scale', default='cpu')
-    ap.add_argument('--ir', type=int, default=10); ap.add_argument('--nr', type=float, default=0.1)
-    ap.add_argument('--device', default='auto', help="'auto', 'cpu' or 'cuda'")
+    ap = epoch_parser(__doc__, 2)
     ap.add_argument('--hyper-mode', default=None, help='separate or fused (default: the preset)')
     a = ap.parse_args()
     if a.dataset == 'small-real': register_small_real()
