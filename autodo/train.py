@@ -18,7 +18,7 @@ from fastcore.basics import patch
 from torch.profiler import record_function
 from torch.utils.data import Dataset
 
-from .core import atomic_write, die_with_parent, plain_path, LinkedFileError, RunStore, RunLockedError, config_diff, read_results, torch_load_error, torch_load_plain
+from .core import atomic_write, die_with_parent, plain_path, AutodoError, LinkedFileError, RunStore, RunLockedError, config_diff, flag_of, read_results, torch_load_error, torch_load_plain
 from .config import METHODS, Config, ConfigError, make_config, run_policy, symmetric_soft_loss  # the first four also for `from autodo.train import ...`
 from .data import load_dataset, own_dataset, IndexedDataset
 from .bias import load_or_make_split, stratified_valid
@@ -30,9 +30,10 @@ from .models import create_model
 from .plots import plot_learning_curves, learned_figure, point_groups
 
 # %% auto #0
-__all__ = ['warmup_cosine', 'batches', 'CheckpointError', 'Run', 'CleaningWarning', 'check_metrics', 'Callback', 'MetricsLog',
-           'Checkpoints', 'ShortRunWarning', 'movement_budget', 'soft_label_gap', 'run_results', 'warn_if_short',
-           'ShortRunCheck', 'config_signature', 'Figures', 'PointsFile', 'ResultsFile', 'default_callbacks', 'train']
+__all__ = ['LEARNED_LIMIT', 'warmup_cosine', 'batches', 'CheckpointError', 'Run', 'CleaningWarning', 'check_metrics', 'Callback',
+           'MetricsLog', 'Checkpoints', 'DivergedError', 'divergence', 'StopOnDivergence', 'ShortRunWarning',
+           'movement_budget', 'soft_label_gap', 'run_results', 'warn_if_short', 'ShortRunCheck', 'config_signature',
+           'Figures', 'PointsFile', 'ResultsFile', 'default_callbacks', 'train']
 
 # %% ../nbs/10_train.ipynb #285a1809
 def warmup_cosine(epoch:int,  # epoch (for the hyper learning rate: hyper epoch, counted from the start epoch)
@@ -374,6 +375,8 @@ def load_checkpoint(self:Run) -> int:
     if not isinstance(state, dict) or _CHECKPOINT_KEYS - set(state) or not isinstance(state['config'], dict):
         raise corrupt(f"keys {sorted(_CHECKPOINT_KEYS)} expected, with the config a dictionary")
     diff = config_diff(self.cfg, state['config'], defaults=Config())  # fields added later: their defaults
+    if diff and 'diverged' in state and 'data_id' not in diff:  # a run that diverged, started with other settings: afresh
+        p.unlink(); return 0
     if diff:
         other_data = ('it was made from other data of the same name (the folder changed since, or another folder of that name '
                       'shares this results root): ') if 'data_id' in diff else ''
@@ -420,6 +423,42 @@ class Checkpoints(Callback):
     "A checkpoint after every epoch (`Run.save_checkpoint`), after its metrics are logged"
     order = 1
     def after_epoch(self, run, epoch, m): run.save_checkpoint(epoch)
+
+# %% ../nbs/10_train.ipynb #1f70fe0d
+class DivergedError(AutodoError, ValueError):
+    "A run whose losses, network weights or learned hyperparameters stopped being finite: it never counts as a result"
+
+LEARNED_LIMIT = 1e4  # logits; a learned hyperparameter beyond this comes from a hyper learning rate far too large
+
+def divergence(run:Run, m:dict) -> tuple|None:
+    "`(what, value, setting at fault)` of the first thing of the epoch with metrics `m` that is not finite, else None"
+    tables = [t.table for t in run.ado.tables]
+    if any(not torch.isfinite(t).all() or t.abs().max() > LEARNED_LIMIT for t in tables):
+        return 'the largest learned hyperparameter', max(t.abs().nan_to_num(math.inf).max().item() for t in tables), 'hyper_lr'
+    for k in ('train_loss', 'valid_loss', 'test_loss'):
+        if k in m and not math.isfinite(m[k]): return f"the {k.replace('_', ' ')}", m[k], 'lr'
+    weight = next((n for n, p in run.model.named_parameters() if not torch.isfinite(p).all()), None)
+    return (f'the network weight {weight}', math.nan, 'lr') if weight else None
+
+@patch
+def mark_diverged(self:Run, epoch:int, what:str):
+    "Note in the last good checkpoint that epoch `epoch` diverged (`what`), so that other settings may start the run afresh"
+    p = self.paths['ckpt']
+    if self.rank or not p.exists(): return
+    state = torch_load_plain(p, map_location='cpu')
+    atomic_write(p, lambda f: torch.save(state | dict(diverged=dict(epoch=epoch, what=what)), f))
+
+class StopOnDivergence(Callback):
+    "Stop the run at the first epoch whose losses, weights or learned hyperparameters are not finite, naming the setting at fault"
+    order = -1  # before the epoch is logged or checkpointed: the last good epoch stays the run's last
+    def after_epoch(self, run, epoch, m):
+        if (found := divergence(run, m)) is None: return
+        what, value, setting = found
+        run.mark_diverged(epoch, what)
+        raise DivergedError(f"epoch {epoch}: {what} became {value:g}: the run diverged and counts as no result. Most likely "
+                            f"{setting}={getattr(run.cfg, setting)!r} ({flag_of(Config, setting)}) is too large: lower it and run "
+                            f"again. " + (f"The checkpoint of epoch {epoch - 1} is kept" if epoch else "Nothing was kept") +
+                            ", no results were written")
 
 # %% ../nbs/10_train.ipynb #ed245f2c
 class ShortRunWarning(UserWarning):
@@ -651,8 +690,8 @@ class ResultsFile(Callback):
         if run.rank == 0: atomic_write(run.paths['results'], lambda p: p.write_text(json.dumps(run.results, indent=1)))
 
 def default_callbacks() -> list[Callback]:
-    "What every run does around its loop: warn if short, log metrics, checkpoint, draw figures, write the per-point table and the results"
-    return [ShortRunCheck(), MetricsLog(), Checkpoints(), Figures(), PointsFile(), ResultsFile()]
+    "What every run does around its loop: warn if short, stop if it diverges, log metrics, checkpoint, draw figures, write the per-point table and the results"
+    return [ShortRunCheck(), StopOnDivergence(), MetricsLog(), Checkpoints(), Figures(), PointsFile(), ResultsFile()]
 
 def _fit_process(cfg:Config) -> dict: return Run(cfg).fit()
 

@@ -137,3 +137,16 @@ def test_a_killed_table_runner_takes_its_cells_with_it(tmp_path):
     deadline = time.time() + 30
     while store.holder(cfg) is not None and time.time() < deadline: time.sleep(0.2)
     assert store.holder(cfg) is None, 'the cell (papermill and its kernel) died with the table runner'
+
+def test_a_diverged_run_is_one_line_and_never_a_result(tmp_path):
+    args = ('--dataset', 'Digits', '--method', 'autodo_aws', '-ir', 10, '-nr', 0.1, '--epochs', 3, '--hyper-start', 0, '--data', tmp_path,
+            '--no-progress')
+    for _ in range(2):  # the same command again says the same, from the same last good checkpoint
+        assert_clean_error(cli('autodo-train', *args, '--hyper-lr', '1e30'), 'epoch 1: the largest learned hyperparameter became',
+                           'hyper_lr=1e+30 (--hyper-lr) is too large', 'The checkpoint of epoch 0 is kept')
+    r = cli('autodo-train', *args, '--lr', '1e30')  # (after the warning that 3 epochs are too short for the hyperparameters to move)
+    assert r.returncode == 2 and 'Traceback' not in r.stderr, r.stderr
+    assert 'epoch 0: the train loss became nan' in r.stderr.splitlines()[-1] and 'lr=1e+30 (--lr)' in r.stderr, r.stderr
+    assert not list(tmp_path.rglob('*.json')) and not list(tmp_path.rglob('*.ckpt')), 'no results; the other setting started afresh'
+    r = cli('autodo-results', '--data', tmp_path, '--dataset', 'Digits')
+    assert r.returncode == 2 and 'no finished Digits runs' in r.stderr, r.stderr
