@@ -25,7 +25,7 @@ class OriginalSwitches:
     aug_model:str|None = setting(None, choices=AUGMENTS)  # augmentation: NONE, RAND, AUTO, DADA, SHA (shared learned) or SEP (per-point learned) (default: NONE)
     los_model:str|None = setting(None, choices=LOSSES)  # loss hyperparameters: NONE, WGHT (weights), SOFT (soft labels) or BOTH (default: NONE)
     hyper_opt:str|None = setting(None, choices=HYPER_OPTS)  # bilevel optimisation: NONE or HES (implicit hypergradient) (default: NONE)
-    gpu:int|None = None  # CUDA device number to use (default: the first, when CUDA is available)
+    gpu:int|None = setting(None, low=0)  # CUDA device number to use (default: the first, when CUDA is available)
     no_cuda:bool = setting(False, action='store_true')  # train on the CPU even when CUDA is available
 
 def train_parser() -> argparse.ArgumentParser:
@@ -40,6 +40,7 @@ def train_parser() -> argparse.ArgumentParser:
 def config_from_args(args:argparse.Namespace) -> Config:
     "The `Config` that `autodo-train`'s arguments ask for"
     kw, sw = given(args, Config), given(args, OriginalSwitches)
+    options(args, OriginalSwitches)  # each switch checked against its setting: --gpu -1 is named as --gpu
     switches = tuple(sw.get(k) for k in ('aug_model', 'los_model', 'hyper_opt'))
     method = kw.pop('method', None)
     if method:

@@ -23,7 +23,7 @@ def assert_clean_error(r, *texts):
     (['--tag', 'two\nlines'], "cannot name files"), (['-sr', '1e-9'], 'keep 0 of'), (['--epochs', '0'], 'epochs=0 (--epochs)'),
     (['-r', 'run²'], 'a number like 0'), (['--method', 'raa', '--policy-tables-of', 'FOO'], 'only applies to faa and dada'),
     (['--dataset', 'MNST'], 'DIR/train/<class>'), (['--method', 'baseline', '--cl-epochs', '5'], 'applies to methods that clean'),
-    (['--method', 'cl_baseline', '--cl-folds', '1'], 'cl_folds=1 (--cl-folds) must be'), (['--method', 'cl_baseline', '--cl-folds', '99999'], 'is more than the 1347')])
+    (['--method', 'cl_baseline', '--cl-folds', '1'], 'cl_folds=1 (--cl-folds) must be'), (['--gpu', '-1'], 'gpu=-1 (--gpu) must be'), (['--method', 'cl_baseline', '--cl-folds', '99999'], 'is more than the 1347')])
 def test_bad_arguments_are_one_line_errors_and_write_nothing(tmp_path, args, message):
     root = tmp_path / 'root'
     assert_clean_error(cli('autodo-train', *args, '--data', root, '--no-progress'), message)

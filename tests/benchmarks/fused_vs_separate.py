@@ -2,7 +2,7 @@
 as mean ± std of the test error under every protocol, minority-class accuracy and wall time, on Digits IR=10 NR=0.1 and NR=0
 and on an image folder whose labels are wrong in the folder itself (Digits as PNGs, 20% of train labels flipped, IR=10).
 
-    python tests/benchmarks/fused_vs_separate.py ROOT [--runs 0 1 2] [--jobs 2]
+    python tests/benchmarks/fused_vs_separate.py ROOT [--runs 0 1 2] [--jobs 2] [--cells digits_noisy digits_clean folder]
 
 Missing runs are trained first, `--jobs` at a time, each with one torch thread; finished ones are read back. Prints the
 table as Markdown and writes every run's row to ROOT/fused_vs_separate.csv."""
@@ -19,8 +19,8 @@ def cells(root:Path) -> dict:
     from label_issues import flipped_folder
     folder = root / 'flipped_digits'
     flipped_folder(folder, 0.2)
-    return {'Digits IR=10 NR=0.1': ('Digits', dict(ir=10, nr=0.1)), 'Digits IR=10 NR=0': ('Digits', dict(ir=10, nr=0.0)),
-            'folder, 20% flipped, IR=10': (str(folder), dict(ir=10, nr=0.0))}
+    return {'digits_noisy': ('Digits', dict(ir=10, nr=0.1)), 'digits_clean': ('Digits', dict(ir=10, nr=0.0)),
+            'folder': (str(folder), dict(ir=10, nr=0.0))}  # Digits IR=10 NR=0.1 and NR=0; Digits PNGs, 20% flipped, IR=10
 
 def one_run(dataset:str, settings:dict, mode:str, run:int, root:str) -> dict:
     "The results of one run (trained unless finished), in a process of its own with one torch thread"
@@ -36,10 +36,11 @@ def one_run(dataset:str, settings:dict, mode:str, run:int, root:str) -> dict:
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('root'); p.add_argument('--runs', type=int, nargs='+', default=[0, 1, 2]); p.add_argument('--jobs', type=int, default=2)
+    p.add_argument('--cells', nargs='+', default=['digits_noisy', 'digits_clean', 'folder'], choices=['digits_noisy', 'digits_clean', 'folder'])
     a = p.parse_args(argv)
     root = Path(a.root); root.mkdir(parents=True, exist_ok=True)
     os.environ['OMP_NUM_THREADS'] = '1'
-    jobs = {(name, m, r): (ds, s, m, r, str(root)) for name, (ds, s) in cells(root).items() for m in MODES for r in a.runs}
+    jobs = {(name, m, r): (ds, s, m, r, str(root)) for name, (ds, s) in cells(root).items() if name in a.cells for m in MODES for r in a.runs}
     with ProcessPoolExecutor(a.jobs) as pool:
         futures = {k: pool.submit(one_run, *args) for k, args in jobs.items()}
         df = pd.DataFrame([dict(cell=k[0], **f.result()) for k, f in futures.items()])
