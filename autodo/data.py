@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #b32310a2
 from __future__ import annotations
-import hashlib, os, re, stat, warnings
+import hashlib, math, os, re, stat, warnings
 from dataclasses import dataclass, field
 from collections import Counter
 from functools import lru_cache
@@ -353,6 +353,13 @@ def _decoded(ds) -> tuple[Iterable, list]:
     xs = [image_tensor(ds[i][0]) for i in range(len(ds))]
     return xs, [tuple(x.shape) for x in xs]
 
+def _check_class_sizes(name:str, y:torch.Tensor, num_classes:int, classes:tuple, split:str, needs:int, why:str):
+    "A `ValueError` naming each class with fewer than `needs` images in `split`, and why it needs them"
+    counts = torch.bincount(y, minlength=num_classes).tolist()
+    few = [f"{f'{split}/{classes[c]}/' if classes else f'class {c}'} has {n}" for c, n in enumerate(counts) if n < needs]
+    if few: raise ValueError(f"{name}: too few images in a class ({'; '.join(few)}): each class needs at least {needs} in {split} "
+                             f"({why}); add images to it, or leave the class out")
+
 def own_dataset(train:Dataset,  # items `(image, label)`: PIL images or tensors, labels in `[0, C)`
                 valid:Dataset|None=None,  # your own clean validation set (else one is held out of train)
                 test:Dataset|None=None,  # the test set (else a stratified `test_share` of train)
@@ -382,14 +389,26 @@ def own_dataset(train:Dataset,  # items `(image, label)`: PIL images or tensors,
     num_classes = len(classes) or max(max(l) for l in labels.values()) + 1
     for s, (_, y) in arrays.items():
         if y.min() < 0 or y.max() >= num_classes: raise ValueError(f"{name} {s}: labels must lie in [0, {num_classes})")
+    missing = sorted(set(range(num_classes)) - set(arrays['train'][1].tolist()))
+    if missing: raise ValueError(f"{name}: classes {missing} have no train images; every class needs some")
     if 'test' not in arrays:
         from sklearn.model_selection import train_test_split
         x, y = arrays['train']
+        _check_class_sizes(name, y, num_classes, classes, 'train', 3 if 'valid' not in arrays else 2,
+                           'with no test set of its own, a share becomes the test set' +
+                           (', another the validation set, and some are left to train on' if 'valid' not in arrays else ' and the rest trains'))
+        if (k := math.ceil(test_share * len(y))) < num_classes:
+            raise ValueError(f"{name}: with no test set of its own, {test_share:.0%} of its {len(y)} train images become the test set: {k}, "
+                             f"fewer than its {num_classes} classes, so some class would have no test image; give at least "
+                             f"{math.ceil(num_classes / test_share)} train images, or a test set (a test/ folder)")
         tr, te = train_test_split(np.arange(len(y)), test_size=test_share, stratify=y.numpy(), random_state=0)
         arrays['train'], arrays['test'] = (x[tr], y[tr]), (x[te], y[te])
         sources['train'], sources['test'] = [sources['train'][i] for i in tr], [sources['train'][i] for i in te]
-    missing = sorted(set(range(num_classes)) - set(arrays['train'][1].tolist()))
-    if missing: raise ValueError(f"{name}: classes {missing} have no train images; every class needs some")
+        _check_class_sizes(name, arrays['test'][1], num_classes, classes, 'the test split of train', 1,
+                           f'its test share of {test_share:.0%} rounds to none; a class without test images has no accuracy to report')
+    if 'valid' not in arrays:
+        _check_class_sizes(name, arrays['train'][1], num_classes, classes, 'train' + (' after the test split' if 'test' not in parts else ''),
+                           2, 'a share becomes the clean validation set and the rest trains')
     base = DATASETS[like] if like else None
     info = DatasetInfo(name, num_classes, channels, size[0] if size[0] == size[1] else size, *channel_stats(arrays['train'][0]),
                        sizes={s: len(arrays[s][1]) for s in SPLITS if s in arrays}, valid_size=0.2,
