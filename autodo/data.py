@@ -285,11 +285,33 @@ def _eight_bit(img) -> np.ndarray:
     scale = 257 if img.mode != 'F' or top > 255 else 1 if top > 1 else 1 / 255
     return np.clip(np.rint(a / scale), 0, 255).astype(np.uint8)
 
-def image_tensor(img) -> torch.Tensor:
-    "An image (PIL of any mode, or a tensor `(C, H, W)` / `(H, W)`, `uint8` or float in [0, 1]) as a `uint8` tensor `(C, H, W)`"
-    if isinstance(img, torch.Tensor):
-        t = img if img.ndim == 3 else img[None]
-        return t if t.dtype == torch.uint8 else (t.float() * 255).round().clamp(0, 255).to(torch.uint8)
+def _tensor_image(t:torch.Tensor, scale:float|None=None) -> torch.Tensor:
+    "A tensor image `(C, H, W)`, `(H, W, C)` or `(H, W)` with 1, 3 or 4 channels as `uint8` `(C, H, W)`, else a `ValueError` naming its form"
+    form = f"an image of shape {tuple(t.shape)} and dtype {str(t.dtype).replace('torch.', '')}"
+    if t.ndim == 2: t = t[None]
+    if t.ndim != 3 or (t.shape[0] not in (1, 3, 4) and t.shape[-1] not in (1, 3, 4)) or not t.numel():
+        raise ValueError(f"{form}: give images (C, H, W), (H, W, C) or (H, W), with C = 1, 3 or 4 channels")
+    if t.shape[0] not in (1, 3, 4): t = t.permute(2, 0, 1)  # channels last
+    if t.shape[0] == 4: t = t[:3]  # RGBA: the colour, alpha dropped, as PIL converts RGBA to RGB
+    if t.dtype == torch.uint8: return t.contiguous()
+    if t.dtype == torch.bool or t.is_complex(): raise ValueError(f"{form}: give uint8 images (0 to 255) or float ones (0 to 1, or 0 to 255)")
+    lo, hi = t.min().item(), t.max().item()
+    if not t.is_floating_point():
+        if lo < 0 or hi > 255: raise ValueError(f"{form} holds values from {lo} to {hi}: give 8-bit images, 0 to 255")
+        return t.to(torch.uint8).contiguous()
+    if not (math.isfinite(lo) and math.isfinite(hi)) or lo < 0 or hi > 255:
+        raise ValueError(f"{form} holds values from {lo:g} to {hi:g}: give float images in [0, 1] or [0, 255] (not normalised, not 16-bit)")
+    return (t.float() * (scale or (255. if hi <= 1 else 1.))).round().clamp(0, 255).to(torch.uint8).contiguous()
+
+def image_tensor(img,
+                 scale:float|None=None,  # float images: the factor to 0..255 (255 for [0, 1], 1 for [0, 255]); default: from the image's largest value
+                ) -> torch.Tensor:
+    "An image as a `uint8` tensor `(C, H, W)`: PIL of any mode; a tensor or numpy array `(C, H, W)`, `(H, W, C)` or `(H, W)`, `uint8` or float"
+    if isinstance(img, np.ndarray): img = torch.from_numpy(np.ascontiguousarray(img))
+    if isinstance(img, torch.Tensor): return _tensor_image(img, scale)
+    from PIL import Image
+    if not isinstance(img, Image.Image):
+        raise ValueError(f"an image of type {type(img).__name__}: give PIL images, tensors or numpy arrays")
     from torchvision.transforms.v2.functional import pil_to_tensor
     if img.mode in _DEEP: return torch.from_numpy(_eight_bit(img))[None]
     return pil_to_tensor(img if img.mode in ('L', 'RGB') else img.convert('L' if _channels(img.mode) == 1 else 'RGB'))
@@ -342,15 +364,24 @@ def _fingerprint(arrays:dict, classes:tuple) -> str:
     return h.hexdigest()[:16]
 
 # %% ../nbs/01_data.ipynb #16a799c0
+def _label(y) -> int:
+    "A label as an `int`: a Python or numpy integer, or a 0-d integer tensor; anything else a `ValueError` naming it"
+    if isinstance(y, torch.Tensor) and y.ndim == 0 and not y.is_floating_point() and y.dtype != torch.bool: return int(y)
+    if isinstance(y, (int, np.integer)) and not isinstance(y, (bool, np.bool_)): return int(y)
+    raise ValueError(f"a label {y!r} (a {type(y).__name__}): give class numbers as Python ints, numpy integers or 0-d integer tensors")
+
 def _labels(ds) -> list[int]:
     t = getattr(ds, 'targets', None)
-    return [int(y) for y in (t if t is not None else (ds[i][1] for i in range(len(ds))))]
+    return [_label(y) for y in (t if t is not None else (ds[i][1] for i in range(len(ds))))]
 
 def _decoded(ds) -> tuple[Iterable, list]:
     "`ds`'s images as `uint8` tensors and their shapes `(C, H, W)`: decoded as they come where `ds` has `shapes` (read from file headers), else now"
     shapes = getattr(ds, 'shapes', None)  # a property that reads every file's header: once
     if shapes is not None: return (image_tensor(ds[i][0]) for i in range(len(ds))), shapes
-    xs = [image_tensor(ds[i][0]) for i in range(len(ds))]
+    raw = [ds[i][0] for i in range(len(ds))]
+    raw = [torch.from_numpy(np.ascontiguousarray(x)) if isinstance(x, np.ndarray) else x for x in raw]
+    top = max((x.max().item() for x in raw if isinstance(x, torch.Tensor) and x.is_floating_point() and x.numel()), default=0)
+    xs = [image_tensor(x, 1. if top > 1 else 255.) for x in raw]  # float images: one scale for all, [0, 255] if any is above 1
     return xs, [tuple(x.shape) for x in xs]
 
 def _check_class_sizes(name:str, y:torch.Tensor, num_classes:int, classes:tuple, split:str, needs:int, why:str):
@@ -372,6 +403,9 @@ def own_dataset(train:Dataset,  # items `(image, label)`: PIL images or tensors,
                 register:bool=True,  # add the entry to `DATASETS` under `name`
                ) -> DatasetInfo:
     "Your own `(image, label)` datasets as a `DatasetInfo`: images decoded once, resized to one size, held in memory"
+    if name in DATASETS and not DATASETS[name].own:
+        raise UnknownDatasetError(f"name={name!r} is a dataset autodo has (one of {', '.join(k for k, v in DATASETS.items() if not v.own)}); "
+                                  "give your data a name of its own, e.g. name='pets'")
     if like is not None and (like not in DATASETS or DATASETS[like].like is not None):
         raise UnknownDatasetError(f"like={like!r} is not one of the paper's datasets; use one of MNIST, SVHN, CIFAR10, CIFAR100, ImageNet")
     if image_size is not None and (isinstance(image_size, bool) or int(image_size) != image_size or not 4 <= image_size <= MAX_IMAGE_SIZE):
