@@ -6,9 +6,18 @@ written as JSON without the timing and memory fields, so that two checkouts can 
 """
 import json, sys, tempfile
 
-VARYING = ('time', 'wall_time_s', 'peak_memory_mb')  # what a machine's load changes
+VARYING = ('time', 'wall_time_s', 'cleaning_time_s', 'peak_memory_mb')  # what a machine's load changes
 
 def _stable(d:dict) -> dict: return {k: v for k, v in d.items() if not k.startswith(VARYING)}
+
+def _shared(a:dict, b:dict) -> tuple:
+    "Two runs' records without the timing fields, and their configs on the settings both have (a new setting at its default is no change)"
+    from autodo.config import Config
+    a, b = _stable(a['results']), _stable(b['results'])
+    ca, cb = a.pop('config', {}), b.pop('config', {})
+    default = Config().__dict__
+    new = {k for k in set(ca) ^ set(cb) if (ca | cb)[k] == default.get(k)}
+    return a | dict(config={k: v for k, v in ca.items() if k not in new}), b | dict(config={k: v for k, v in cb.items() if k not in new})
 
 def measure(out:str, epochs:int=4):
     from autodo import train as T
@@ -24,11 +33,11 @@ def compare(a:str, b:str) -> int:
     A, B = json.load(open(a)), json.load(open(b))
     bad = 0
     for m in sorted(set(A) | set(B)):
-        same = A.get(m) == B.get(m)
+        ra, rb = _shared(A[m], B[m]) if m in A and m in B else (None, None)
+        same = ra is not None and ra == rb and [_stable(h) for h in A[m]['history']] == [_stable(h) for h in B[m]['history']]
         bad += not same
         print(f"{m:14s} {'same' if same else 'DIFFERENT'}")
         if not same and m in A and m in B:
-            ra, rb = A[m]['results'], B[m]['results']
             for k in sorted(set(ra) | set(rb)):
                 if ra.get(k) != rb.get(k): print(f'   {k}: {ra.get(k)!r} vs {rb.get(k)!r}'[:200])
     return bad
