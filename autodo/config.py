@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_config.ipynb #0c9c897d
 from __future__ import annotations
-import dataclasses, importlib.util, numbers
+import dataclasses, importlib.util, numbers, os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -15,9 +15,9 @@ from .hypergrad import SOLVERS
 # %% auto #0
 __all__ = ['AUGMENTS', 'LEARNED_AUGMENTS', 'POLICY_TABLES', 'LOSSES', 'HYPER_OPTS', 'CLEANS', 'METHODS', 'PAPER_METHODS', 'PAPER',
            'CPU', 'SOFT_LOSSES', 'HYPER_MODES', 'SCALES', 'CELL_KEYS', 'TABLE_SETS', 'PROTOCOLS', 'CLEAN_SETTINGS',
-           'ConfigError', 'Method', 'check_switches', 'method_switches', 'method_for', 'MethodNames', 'run_number',
-           'Config', 'fields_where', 'run_policy', 'symmetric_soft_loss', 'check_settings', 'check_sizes',
-           'make_config']
+           'MAX_EPOCHS', 'MAX_HYPER_ITERS', 'MAX_UPSAMPLE', 'ConfigError', 'Method', 'check_switches',
+           'method_switches', 'method_for', 'MethodNames', 'run_number', 'Config', 'fields_where', 'run_policy',
+           'symmetric_soft_loss', 'check_settings', 'check_bounds', 'check_sizes', 'make_config']
 
 # %% ../nbs/06_config.ipynb #045e1239
 AUGMENTS = {'NONE': 'none', 'RAND': 'RandAugment', 'AUTO': "Fast AutoAugment's published policy", 'DADA': "DADA's published policy",
@@ -244,6 +244,30 @@ def check_settings(cfg:Config):
         raise _bad('hyper_start', cfg.hyper_start, f"must be in [0, epochs - 1 = {cfg.epochs - 1}): hyper-steps run in the epochs after it")
 
 # %% ../nbs/06_config.ipynb #eedd8f66
+MAX_EPOCHS, MAX_HYPER_ITERS, MAX_UPSAMPLE = 10_000, 1_000, 8  # 50x the paper's 200 epochs, 200x its 5 products, 2x its warp
+
+def _memory_bytes() -> int:
+    "This machine's memory in bytes"
+    return os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES')
+
+def check_bounds(cfg:Config, info):
+    "Raise a `ConfigError` for a setting that would run for days or exhaust memory on `info`'s data, with the estimate that refused it"
+    n, size = info.sizes['train'], info.size if isinstance(info.size, int) else max(info.size)
+    if cfg.epochs > MAX_EPOCHS:
+        raise _bad('epochs', cfg.epochs, f"would pass {cfg.epochs * n:.1e} images through the network ({n:,} an epoch), far beyond any "
+                   f"experiment (the paper: 200 epochs); give at most {MAX_EPOCHS:,}")
+    if not cfg.switches.learns: return
+    if cfg.hyper_iters > MAX_HYPER_ITERS:
+        raise _bad('hyper_iters', cfg.hyper_iters, f"would make {cfg.hyper_iters:,} Hessian-vector products in each hyper-step, "
+                   f"{cfg.hyper_iters * (n // cfg.hyper_batch_size or 1):.1e} an epoch (the paper: 5); give at most {MAX_HYPER_ITERS:,}")
+    warp = cfg.hyper_batch_size * info.channels * (size * cfg.upsample) ** 2 * 4 * 3  # float32: the upsampled batch, its warp, its gradient
+    if cfg.upsample > MAX_UPSAMPLE:
+        raise _bad('upsample', cfg.upsample, f"warps at {cfg.upsample}x the images' resolution, beyond any use (the paper: 4); give at most {MAX_UPSAMPLE}")
+    if warp > _memory_bytes() / 2:
+        raise _bad('upsample', cfg.upsample, f"warps {cfg.hyper_batch_size} images of {size}x{size} at {size * cfg.upsample}x{size * cfg.upsample}: "
+                   f"about {warp / 2**30:.1f} GiB a hyper-step (this machine: {_memory_bytes() / 2**30:.0f} GiB); give at most "
+                   f"{cfg.upsample // 2} or a smaller --hyper-batch-size")
+
 def check_sizes(cfg:Config, info):
     "Raise a `ConfigError` for a validation or model-selection size that `info`'s data cannot give (before any cell of a table starts)"
     from autodo.bias import SplitError, valid_count
@@ -254,6 +278,7 @@ def check_sizes(cfg:Config, info):
         except SplitError as e: raise _bad('valid_size', cfg.valid_size, str(e).split(' ', 1)[1]) from None
     held = info.sizes['test'] if cfg.overfit else info.valid_count if cfg.valid_size is None else valid_count(cfg.valid_size, n, C)
     if cfg.select_size < C and held > cfg.select_size: raise _bad('select_size', cfg.select_size, f"is below the {C} classes; select at least one point per class")
+    check_bounds(cfg, info)
     if cfg.switches.clean != 'NONE' and cfg.cl_folds > n: raise _bad('cl_folds', cfg.cl_folds, f"is more than the {n} train points of {info.name}")
 
 # %% ../nbs/06_config.ipynb #228c102c

@@ -12,10 +12,10 @@ from .core import AutodoError, RunStore, check_fields, default_root, die_with_pa
 from .config import CLEAN_SETTINGS, PAPER_METHODS, POLICY_TABLES, Config, ConfigError, make_config, method_switches
 
 # %% auto #0
-__all__ = ['NOTEBOOK_PARAMS', 'LAUNCHERS', 'experiment_notebook', 'table_cells', 'papermill_command', 'cell_label', 'TableRunner',
-           'TableError', 'Launcher', 'SlurmLauncher', 'slurm_job_name', 'slurm_queue', 'CellJob', 'submit_cells',
-           'cell_states', 'run_slurm', 'run_local', 'LocalLauncher', 'check_rows_and_columns', 'make_launcher',
-           'run_table']
+__all__ = ['NOTEBOOK_PARAMS', 'MAX_CELLS', 'LAUNCHERS', 'experiment_notebook', 'table_cells', 'papermill_command', 'cell_label',
+           'TableRunner', 'TableError', 'Launcher', 'SlurmLauncher', 'slurm_job_name', 'slurm_queue', 'CellJob',
+           'submit_cells', 'cell_states', 'run_slurm', 'run_local', 'LocalLauncher', 'check_rows_and_columns',
+           'make_launcher', 'run_table']
 
 # %% ../nbs/13_table.ipynb #dffd56c2
 def experiment_notebook() -> Path:
@@ -34,9 +34,14 @@ NOTEBOOK_PARAMS = ('sr', 'device')  # settings the experiment notebook takes as 
 _APPLIES = {'policy_tables_of': lambda s: s.augment in POLICY_TABLES, 'hyper_mode': lambda s: s.learns,
             **{k: lambda s: s.clean != 'NONE' for k in CLEAN_SETTINGS}}  # settings of some rows only: the others are made without them
 
+MAX_CELLS = 10_000
+
 def table_cells(dataset:str, methods:list, columns:list, runs:int, root:str, scale:str='cpu', **overrides) -> list[dict]:
     "Every (method, (ir, nr) column, run) cell: its papermill parameters and its `Config` (checked by `make_config`)"
     if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1: raise ValueError(f"runs={runs!r} (--runs) must be at least 1")
+    if (n := len(methods) * len(columns) * runs) > MAX_CELLS:
+        raise ValueError(f"{len(methods)} methods x {len(columns)} columns x {runs} runs (--runs) is {n:,} cells, far beyond any table; "
+                         f"give at most {MAX_CELLS:,}")
     unused = next((k for k in CLEAN_SETTINGS if k in overrides and not any(_APPLIES[k](method_switches(m)) for m in methods)), None)
     if unused: raise ConfigError(f"{unused}={overrides[unused]!r} ({flag_of(Config, unused)}) applies to methods that clean, such as cl_baseline; "
                                  "no row of this table cleans")
