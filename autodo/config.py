@@ -292,9 +292,10 @@ def make_config(dataset:str='Digits',  # a key of `DATASETS`, your own image fol
     unknown = set(overrides) - fields
     if unknown: raise ConfigError(f"unknown settings {sorted(unknown)}; known ones: {', '.join(sorted(fields))}")
     kw = {k: v for k, v in overrides.items() if v is not None}
+    by = '--data' if kw.get('root') else '$AUTODO_ROOT' if os.environ.get('AUTODO_ROOT') else 'the default root'  # what set the root
     kw['root'] = kw.get('root') or default_root()
     if Path(kw['root']).exists() and not Path(kw['root']).is_dir():
-        raise ConfigError(f"root={kw['root']!r} (--data, or $AUTODO_ROOT) is a file; give a folder for the results (and dataset files)")
+        raise ConfigError(f"root={kw['root']!r} ({by}) is a file; give a folder for the results (and dataset files)")
     info = get_info(dataset, kw.get('data') or kw['root'], kw.get('image_size'), kw.get('like'))
     if dataset not in DATASETS and Path(dataset).is_dir(): kw['data'] = str(Path(dataset).resolve().parent)  # a folder's path
     kw['data_id'] = info.fingerprint  # your own data is known by what it holds, not by its name ('' for the paper's)

@@ -29,9 +29,11 @@ def test_bad_arguments_are_one_line_errors_and_write_nothing(tmp_path, args, mes
     assert_clean_error(cli('autodo-train', *args, '--data', root, '--no-progress'), message)
     assert not [p for p in tmp_path.rglob('*') if p.is_file()], 'refused before anything is written, inside the root or out of it'
 
-def test_data_at_a_file_is_refused(tmp_path):
+def test_data_at_a_file_is_refused_naming_what_set_it(tmp_path, monkeypatch):
     (tmp_path / 'f').write_text('not a folder')
-    assert_clean_error(cli('autodo-train', '--data', tmp_path / 'f', '--epochs', 1), 'is a file')
+    assert_clean_error(cli('autodo-train', '--data', tmp_path / 'f', '--epochs', 1), "f' (--data) is a file")
+    monkeypatch.setenv('AUTODO_ROOT', str(tmp_path / 'f'))
+    assert_clean_error(cli('autodo-train', '--epochs', 1), "f' ($AUTODO_ROOT) is a file")
 
 def test_table_arguments_are_checked(tmp_path):
     assert_clean_error(cli('autodo-table', '--methods', 'baseline', '--workers', -1, '--data', tmp_path, '--epochs', 1), 'workers=-1 (--workers)')
