@@ -152,3 +152,8 @@ def test_a_diverged_run_is_one_line_and_never_a_result(tmp_path):
     assert not list(tmp_path.rglob('*.json')) and not list(tmp_path.rglob('*.ckpt')), 'no results; the other setting started afresh'
     r = cli('autodo-results', '--data', tmp_path, '--dataset', 'Digits')
     assert r.returncode == 2 and 'no finished Digits runs' in r.stderr, r.stderr
+
+def test_a_run_made_with_other_settings_names_the_flags_that_reach_it(tmp_path):
+    train('Digits', 'baseline', epochs=2, root=str(tmp_path), progress=False)
+    r = cli('autodo-train', '--method', 'baseline', '--data', tmp_path, '--no-progress')
+    assert_clean_error(r, 'epochs: 2 there, 200 asked', 'to resume or read that run, give --epochs 2', 'its own --tag')
