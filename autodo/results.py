@@ -100,9 +100,11 @@ def runs_label(n:int) -> str:
 def table_layout(summary:pd.DataFrame, dataset:str, *, with_paper:bool=True, fmt:str='.1f') -> pd.DataFrame:
     "The paper's layout of `summarize` output for `dataset`: methods x IR-NR columns (strings, best in bold)"
     s = summary[(summary.dataset == dataset) & ~summary.overfit & ~summary.oversplit]
-    s = s.assign(method=s.method + s.tag.map(lambda t: f'[{t}]' if t else ''))
+    scales = s.scale.map(lambda c: f' ({c} scale)') if s.scale.nunique() > 1 else ''  # a root holding both scales: a row for each
+    s = s.assign(method=s.method + s.tag.map(lambda t: f'[{t}]' if t else '') + scales)
     paper = paper_results().query('dataset == @dataset')
-    methods = [m for m in METHODS if m in set(s.method)] + sorted(set(s.method) - set(METHODS))
+    order = {m: i for i, m in enumerate(METHODS)}  # the registry's order, a variant (tag, scale) after its method
+    methods = sorted(set(s.method), key=lambda m: (order.get(re.split(r'[\[ ]', m)[0], len(order)), m))
     out = {}
     for (ir, nr), col in s.groupby(['ir', 'nr']):
         col = col.set_index('method')
