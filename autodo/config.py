@@ -278,6 +278,10 @@ def check_sizes(cfg:Config, info):
         except SplitError as e: raise _bad('valid_size', cfg.valid_size, str(e).split(' ', 1)[1]) from None
     held = info.sizes['test'] if cfg.overfit else info.valid_count if cfg.valid_size is None else valid_count(cfg.valid_size, n, C)
     if cfg.select_size < C and held > cfg.select_size: raise _bad('select_size', cfg.select_size, f"is below the {C} classes; select at least one point per class")
+    from autodo.models import MIN_SIZE
+    least, hw = MIN_SIZE.get(cfg.model, 1), (info.size,) * 2 if isinstance(info.size, int) else tuple(info.size)
+    if min(hw) < least: raise _bad('model', cfg.model, f"takes images of at least {least}x{least} pixels, and {info.name}'s are {hw[0]}x{hw[1]}; "
+                                  f"give --image-size {least} or more")
     check_bounds(cfg, info)
     if cfg.switches.clean != 'NONE' and cfg.cl_folds > n: raise _bad('cl_folds', cfg.cl_folds, f"is more than the {n} train points of {info.name}")
 

@@ -9,7 +9,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['MODELS', 'Classifier', 'WideBlock', 'wide_resnet', 'resnet18', 'resnet18_imagenet', 'small_cnn', 'create_model']
+__all__ = ['MIN_SIZE', 'MODELS', 'Classifier', 'WideBlock', 'wide_resnet', 'resnet18', 'resnet18_imagenet', 'small_cnn',
+           'create_model']
 
 # %% ../nbs/04_models.ipynb #b1c98f27
 class Classifier(nn.Module):
@@ -79,6 +80,7 @@ def small_cnn(channels:int=1, num_classes:int=10, width:int=32) -> Classifier:
     return Classifier(features, 4 * width, num_classes)
 
 # %% ../nbs/04_models.ipynb #0b49fc69
+MIN_SIZE = {'cnn': 4}  # the smallest images a network takes, in pixels: the small CNN halves them twice; the others pad to any size
 MODELS = {'wrn28_10': lambda c, k: wide_resnet(28, 10, c, k), 'resnet18': resnet18,
           'resnet18_imagenet': resnet18_imagenet, 'cnn': small_cnn}
 

@@ -205,3 +205,11 @@ def test_exif_orientation_is_applied(two_classes):
     info = image_folder(two_classes, image_size=8)
     with autodo.data._open_image(two_classes / 'train' / 'a' / 'cam.jpg') as img: up = np.asarray(img)
     assert up.shape == (12, 8) and up[:6].mean() > 200 and up[6:].mean() < 50
+
+def test_images_smaller_than_the_network_takes_are_refused_with_the_size_that_works(tmp_path):
+    d = tmp_path / 'dots'
+    for c in 'ab':
+        (d / 'train' / c).mkdir(parents=True)
+        for i in range(5): Image.new('L', (2, 2), 40 * i).save(d / 'train' / c / f'{i}.png')
+    assert_clean_error(train_cli(d, tmp_path), "model='cnn' (--model) takes images of at least 4x4 pixels", "dots's are 2x2", '--image-size 4')
+    assert run_cli('autodo-train', '--dataset', d, '--data', tmp_path / 'root', '--epochs', 1, '--no-progress', '--image-size', 4).returncode == 0
