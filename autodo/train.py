@@ -276,9 +276,9 @@ def hyper_lr(self:Run, epoch:int, step:int, steps:int) -> float:
 
 @patch
 def fused_validation(self:Run, epoch:int, steps:int) -> list:
-    "`(features, labels)` of the validation batch of each fused hyper-step of `epoch`, every point forwarded once as the epoch starts"
+    "`(features, labels)` of each fused hyper-step's validation batch: as many points as the epoch trains on, forwarded once as it starts"
     cfg, B, vidx = self.cfg, self.cfg.hyper_batch_size, self.split.valid_idx
-    order = vidx[torch.randperm(len(vidx), generator=torch.Generator().manual_seed(self.epoch_seed(epoch, 2)))][:steps * B]
+    order = vidx[torch.randperm(len(vidx), generator=torch.Generator().manual_seed(self.epoch_seed(epoch, 2)))][:steps * cfg.batch_size]
     features = split_model(self.model, self.ado.last_layer)[0]
     with eval_mode(self.model), record_function('hyper: validation features, once an epoch'):
         seen = [(validation_features(features, self.ado.aug_model, self.valid_tf(x)), y) for x, y, _ in
