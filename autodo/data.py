@@ -285,6 +285,10 @@ def _eight_bit(img) -> np.ndarray:
     scale = 257 if img.mode != 'F' or top > 255 else 1 if top > 1 else 1 / 255
     return np.clip(np.rint(a / scale), 0, 255).astype(np.uint8)
 
+def _as_tensor(img):
+    "A numpy array as a tensor (sharing nothing with it); anything else as it is"
+    return torch.from_numpy(np.ascontiguousarray(img)) if isinstance(img, np.ndarray) else img
+
 def _tensor_image(t:torch.Tensor, scale:float|None=None) -> torch.Tensor:
     "A tensor image `(C, H, W)`, `(H, W, C)` or `(H, W)` with 1, 3 or 4 channels as `uint8` `(C, H, W)`, else a `ValueError` naming its form"
     form = f"an image of shape {tuple(t.shape)} and dtype {str(t.dtype).replace('torch.', '')}"
@@ -307,7 +311,7 @@ def image_tensor(img,
                  scale:float|None=None,  # float images: the factor to 0..255 (255 for [0, 1], 1 for [0, 255]); default: from the image's largest value
                 ) -> torch.Tensor:
     "An image as a `uint8` tensor `(C, H, W)`: PIL of any mode; a tensor or numpy array `(C, H, W)`, `(H, W, C)` or `(H, W)`, `uint8` or float"
-    if isinstance(img, np.ndarray): img = torch.from_numpy(np.ascontiguousarray(img))
+    img = _as_tensor(img)
     if isinstance(img, torch.Tensor): return _tensor_image(img, scale)
     from PIL import Image
     if not isinstance(img, Image.Image):
@@ -378,8 +382,7 @@ def _decoded(ds) -> tuple[Iterable, list]:
     "`ds`'s images as `uint8` tensors and their shapes `(C, H, W)`: decoded as they come where `ds` has `shapes` (read from file headers), else now"
     shapes = getattr(ds, 'shapes', None)  # a property that reads every file's header: once
     if shapes is not None: return (image_tensor(ds[i][0]) for i in range(len(ds))), shapes
-    raw = [ds[i][0] for i in range(len(ds))]
-    raw = [torch.from_numpy(np.ascontiguousarray(x)) if isinstance(x, np.ndarray) else x for x in raw]
+    raw = [_as_tensor(ds[i][0]) for i in range(len(ds))]
     top = max((x.max().item() for x in raw if isinstance(x, torch.Tensor) and x.is_floating_point() and x.numel()), default=0)
     xs = [image_tensor(x, 1. if top > 1 else 255.) for x in raw]  # float images: one scale for all, [0, 255] if any is above 1
     return xs, [tuple(x.shape) for x in xs]
