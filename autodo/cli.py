@@ -205,7 +205,7 @@ class DocsOptions:
     out:str = '_docs'  # the site's folder
     no_execute:bool = setting(False, action='store_true')  # use the outputs saved in the notebooks
     save_outputs:list = setting(None, metavar='NOTEBOOK', nargs='*')  # execute the library notebooks (all, or those named, e.g. 08_method) and save their teaching outputs in them
-    check_outputs:bool = setting(False, action='store_true')  # execute them in a scratch copy; exit 1 where the saved outputs differ
+    check_outputs:list = setting(None, metavar='NOTEBOOK', nargs='*')  # execute the library notebooks (all, or those named) in a scratch copy; exit 1 where the saved outputs differ
     save_run:str|None = setting(None, metavar='EXECUTED')  # save papermill's executed notebook's outputs into the notebook it ran
     scale:str = setting('cpu', choices=('cpu', 'paper'))  # the scale of the --save-run run, for its note
 
@@ -224,8 +224,8 @@ def docs_cli(argv=None):
             if not Path(a.save_run).exists(): raise ConfigError(f'--save-run {a.save_run}: no such file; give the output notebook of a papermill run')
             print(f'saved the run in {save_run_outputs(Path(a.save_run), scale=a.scale)}')
         elif a.save_outputs is not None: print(f'saved the outputs of {len(save_outputs(a.save_outputs or None))} notebooks')
-        elif a.check_outputs:
-            diffs = check_outputs()
+        elif a.check_outputs is not None:
+            diffs = check_outputs(a.check_outputs or None)
             for nb, ds in diffs.items(): print(f'{nb}:\n  ' + '\n  '.join(ds))
             if diffs: raise SystemExit(f'{len(diffs)} notebooks have outputs other than their code makes now: run autodo-docs --save-outputs')
             print('the saved outputs are what the notebooks make')

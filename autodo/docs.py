@@ -10,9 +10,10 @@ from .core import atomic_write
 
 # %% auto #0
 __all__ = ['TRAINED_TAG', 'RUN_NOTE_TAG', 'MATHJAX', 'MATHJAX_LOADER', 'NAV', 'execute_notebook', 'teaching_outputs',
-           'library_notebooks', 'execute_notebooks', 'save_outputs', 'output_differences', 'check_outputs', 'run_note',
-           'save_run_outputs', 'install_mathjax', 'notebook_title', 'sidebar_yml', 'mkdocs_config', 'quarto_to_mkdocs',
-           'page_names', 'local_links', 'fix_anchors', 'source_pages', 'build_docs']
+           'library_notebooks', 'execute_notebooks', 'named_notebooks', 'save_outputs', 'output_differences',
+           'check_outputs', 'run_note', 'save_run_outputs', 'install_mathjax', 'notebook_title', 'sidebar_yml',
+           'mkdocs_config', 'quarto_to_mkdocs', 'page_names', 'local_links', 'fix_anchors', 'source_pages',
+           'build_docs']
 
 # %% ../nbs/15_docs.ipynb #670691ae
 def _skip(flags):
@@ -85,16 +86,22 @@ def execute_notebooks(nbs:list,  # notebook paths
         return out
     with ThreadPoolExecutor(workers) as ex: return list(ex.map(one, nbs))
 
+def named_notebooks(nbs:Path,  # the notebooks' folder
+                    names:list|None=None,  # notebook names (`08_method`...); None: all the library notebooks
+                   ) -> list[Path]:
+    "The library notebooks in `nbs` called `names`, refusing a name that is none of them"
+    found = library_notebooks(nbs)
+    unknown = set(names or []) - {p.stem for p in found}
+    if unknown: raise ValueError(f'no library notebook named {sorted(unknown)}: use one of {[p.stem for p in found]}')
+    return [p for p in found if not names or p.stem in names]
+
 def save_outputs(names:list|None=None,  # notebooks to save (`08_method`...); None: all the library notebooks
                  workers:int=2) -> list[Path]:
     "Execute the library notebooks and save them with their teaching outputs, cleaned; all or none"
     from nbdev.clean import nbdev_clean
     from nbdev.config import get_config
     import tempfile
-    nbs = library_notebooks(get_config().nbs_path)
-    unknown = set(names or []) - {p.stem for p in nbs}
-    if unknown: raise ValueError(f'no library notebook named {sorted(unknown)}: use one of {[p.stem for p in nbs]}')
-    nbs = [p for p in nbs if not names or p.stem in names]
+    nbs = named_notebooks(get_config().nbs_path, names)
     with tempfile.TemporaryDirectory() as d:  # all executed before any is replaced: a failure leaves the notebooks as they were
         for p, done in zip(nbs, execute_notebooks(nbs, Path(d), workers)): nbdev_clean(str(done)); shutil.copy(done, p)
     return nbs
@@ -161,12 +168,14 @@ def _scratch_project(dest:Path) -> Path:
     shutil.copy(cfg.config_path / 'settings.ini', dest)
     return dest / 'nbs'
 
-def check_outputs(workers:int=2) -> dict:
+def check_outputs(names:list|None=None,  # notebooks to check (`08_method`...); None: all the library notebooks
+                  workers:int=2) -> dict:
     "Execute the library notebooks in a scratch copy; {notebook: how its saved outputs differ from the fresh ones} where they do"
     import tempfile
     from nbdev.config import get_config
+    named_notebooks(get_config().nbs_path, names)  # an unknown name is refused before anything is copied
     with tempfile.TemporaryDirectory() as d:
-        fresh = execute_notebooks(library_notebooks(_scratch_project(Path(d))), workers=workers)
+        fresh = execute_notebooks(named_notebooks(_scratch_project(Path(d)), names), workers=workers)
         saved = get_config().nbs_path
         diffs = {p.name: output_differences(json.loads((saved / p.name).read_text()), json.loads(p.read_text())) for p in fresh}
     return {k: v for k, v in diffs.items() if v}

@@ -3,6 +3,7 @@ import functools, http.server, shutil, subprocess, sys, threading, time
 from pathlib import Path
 import pytest
 from readme import ROOT
+pytestmark = pytest.mark.xdist_group('test_docs')  # one worker runs the module, so its fixtures are made once
 
 BIN = Path(sys.executable).parent
 

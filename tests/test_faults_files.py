@@ -10,6 +10,7 @@ from autodo.train import make_config
 from clirun import run_cli
 from test_faults import assert_clean_error
 from test_own_data import digit_folder
+pytestmark = pytest.mark.xdist_group('test_faults_files')  # one worker runs the module, so its fixtures are made once
 
 QUICK = ('-ir', 10, '-nr', 0.1, '--epochs', 2, '--no-progress')
 

@@ -17,11 +17,10 @@ How the cases were chosen (`matrix.py` makes them):
   `autodo-density` over what it made;
 - a wheel installed, not editable, in a fresh virtual environment, running `autodo-train`, `autodo-table`, `autodo-results` and
   `autodo-density` from another folder.
-Every run is tiny: 2 epochs (the second with a hyper pass) on a few hundred points. All of it runs two at a time, one thread each,
-in worker processes started once, the longest first.
+Every run is tiny: 2 epochs (the second with a hyper pass) on a few hundred points, one case a test, so that `pytest -n 2` shares
+them between its workers (one thread each).
 """
-import json, multiprocessing
-from concurrent.futures import ProcessPoolExecutor
+import json
 from pathlib import Path
 import pytest
 import matrix
@@ -41,18 +40,10 @@ def test_the_pairwise_cases_hold_every_allowed_pair():
     assert {(c['method'], *c['bias']) for c in PAIRS} == {(m, ir, nr) for m in METHODS for ir in (1, 10) for nr in (0.0, 0.2)}
     assert len(PAIRS) < 60
 
-@pytest.fixture(scope='module')
-def jobs(tmp_path_factory):
-    "Every run of the matrix, submitted at once to two worker processes"
-    tmp = tmp_path_factory.mktemp('matrix')
-    data = matrix.make_data(tmp / 'data')
-    pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context('spawn'))
-    futures = {'wheel': pool.submit(matrix.installed_wheel, str(tmp / 'wheel')),
-               'table': pool.submit(matrix.default_table, str(tmp / 'table'))}
-    for i, c in enumerate(CASES):
-        futures[case_id(c)] = pool.submit(matrix.run_case, c, data, str(tmp / f'case{i}'))
-    yield futures
-    pool.shutdown(cancel_futures=True)
+@pytest.fixture(scope='session')
+def data(tmp_path_factory):
+    "Every kind of data a case runs on, written once per test process"
+    return matrix.make_data(tmp_path_factory.mktemp('matrix_data'))
 
 def check_run(out:dict, method:str):
     "What every finished run of the matrix must show"
@@ -67,8 +58,8 @@ def check_run(out:dict, method:str):
     else: assert out['moved'] is None and not out['pngs']['learned']
 
 @pytest.mark.parametrize('case', CASES, ids=case_id)
-def test_case(case, jobs):
-    out = jobs[case_id(case)].result()
+def test_case(case, data, tmp_path):
+    out = matrix.run_case(case, data, str(tmp_path))
     assert out['code'] == 0 and 'Traceback' not in out['stderr'], out['stderr'][-3000:]
     assert len(out['results']) == 1, out['results']
     check_run(out, case['method'])
@@ -78,8 +69,8 @@ def test_case(case, jobs):
         own = case['data'] in ('folder', 'folder_full', 'object')
         assert r['soft_loss'] == ('symmetric' if own or case['bias'] != (1, 0.0) else 'kl')
 
-def test_the_default_digits_table_then_results_and_density(jobs):
-    out = jobs['table'].result()
+def test_the_default_digits_table_then_results_and_density(tmp_path):
+    out = matrix.default_table(str(tmp_path))
     for step, (code, stdout, stderr) in out['steps'].items(): assert code == 0 and 'Traceback' not in stderr, (step, stderr[-3000:])
     table = out['steps']['table'][1]
     assert '16 cells: 0 finished, 16 to run' in table and 'FAILED' not in table
@@ -88,8 +79,8 @@ def test_the_default_digits_table_then_results_and_density(jobs):
     for p, run in out['runs'].items(): check_run(run, run['result']['config']['method'])
     assert {'table.png', 'density_Digits_ir_10_nr_0.0_cpu.png', 'learned_Digits_ir_10_nr_0.1_cpu.png'} <= {Path(f).name for f in out['files']}
 
-def test_installed_wheel_runs_every_command_elsewhere(jobs):
-    out = jobs['wheel'].result()
+def test_installed_wheel_runs_every_command_elsewhere(tmp_path):
+    out = matrix.installed_wheel(str(tmp_path))
     for step, (code, stdout, stderr) in out['steps'].items(): assert code == 0 and 'Traceback' not in stderr, (step, stderr[-3000:])
     package, notebook = out['steps']['where'][1].split()
     assert package.startswith(out['venv']) and notebook.startswith(str(Path(package).parent)), 'the wheel, and the notebook it ships'

@@ -1,5 +1,7 @@
-"The notebooks are saved with the outputs that teach, and those are what their code makes now; the experiment notebooks show a real, labelled run."
-import json
+"""The notebooks are saved with the outputs that teach, and those are what their code makes now; the experiment notebooks show a real, labelled run.
+Executing each notebook here also runs every test cell `nbdev_test` runs, one notebook a test, so the suite's workers share them."""
+import json, pytest
+from autodo.docs import execute_notebook, library_notebooks
 from clirun import run_cli
 from readme import ROOT
 
@@ -10,10 +12,20 @@ def _nb(name): return json.loads((NBS / f'{name}.ipynb').read_text())
 def _outputs(nb): return [o for c in nb['cells'] if c['cell_type'] == 'code' for o in c['outputs']]
 def _pngs(nb): return [o for o in _outputs(nb) if 'image/png' in o.get('data', {})]
 
-def test_saved_outputs_are_what_the_notebooks_make():
-    r = run_cli('autodo-docs', '--check-outputs')
+@pytest.mark.parametrize('name', [p.stem for p in library_notebooks(NBS)])
+def test_saved_outputs_are_what_the_notebooks_make(name):
+    r = run_cli('autodo-docs', '--check-outputs', name)
     assert r.returncode == 0, r.stdout[-5000:] + r.stderr[-2000:]
     assert 'the saved outputs are what the notebooks make' in r.stdout
+
+def test_home_page_runs(tmp_path):
+    execute_notebook(NBS / 'index.ipynb', tmp_path / 'index.ipynb')
+    nb = json.loads((tmp_path / 'index.ipynb').read_text())
+    assert any(c['outputs'] for c in nb['cells'] if c['cell_type'] == 'code'), 'the home page shows its demo'
+
+def test_check_outputs_of_an_unknown_notebook_names_the_choices():
+    r = run_cli('autodo-docs', '--check-outputs', '10_trian')
+    assert r.returncode == 2 and "no library notebook named ['10_trian']: use one of" in r.stderr and "'10_train'" in r.stderr, r.stderr
 
 def test_notebooks_keep_their_figures_and_nothing_that_does_not_teach():
     for name in WITH_FIGURES: assert _pngs(_nb(name)), f'{name} is saved without its figures: run autodo-docs --save-outputs'

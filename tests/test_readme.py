@@ -5,5 +5,5 @@ def test_readme_matches_index_notebook():
 
 def test_readme_quick_start_has_the_ci_test_command():
     ci = (ROOT/'.ci'/'run').read_text()
-    cmd = 'pip install -e ".[dev]" && nbdev_test && pytest tests/'
+    cmd = 'pip install -e ".[dev]" && pytest -n 2 --dist loadgroup tests/'
     assert cmd in (ROOT/'README.md').read_text() and cmd in ci

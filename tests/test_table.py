@@ -5,13 +5,17 @@ import json, os, signal, subprocess, sys, time
 from pathlib import Path
 import pytest
 from slurm_cluster import missing, one_node_cluster
+pytestmark = pytest.mark.xdist_group('test_table')  # one worker runs the module, so its fixtures are made once
 
 BIN = Path(sys.executable).parent
 ARGS = ['--dataset', 'Digits', '--methods', 'baseline', 'autodo_aw', '--columns', '10,0.1', '--runs', '1', '--epochs', '4',
         '--hyper-start', '0']
 RESULTS = 'Digits/run*/*_nr_0.1.json'
 
-def table(*args, **kw): return subprocess.run([BIN / 'autodo-table', *map(str, args)], capture_output=True, text=True, **kw)
+TWO_THREADS = {**os.environ, 'OMP_NUM_THREADS': '2', 'MKL_NUM_THREADS': '2'}  # the local cells' threads: Slurm's --cpus-per-cell 2
+
+def table(*args, **kw):
+    return subprocess.run([BIN / 'autodo-table', *map(str, args)], capture_output=True, text=True, env=TWO_THREADS, **kw)
 
 @pytest.fixture(scope='module')
 def local_table(tmp_path_factory):
@@ -19,7 +23,7 @@ def local_table(tmp_path_factory):
     root = tmp_path_factory.mktemp('local')
     results = lambda: sorted(root.glob(RESULTS))
     p = subprocess.Popen([BIN / 'autodo-table', *ARGS, '--workers', '1', '--data', root], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+                         stderr=subprocess.PIPE, text=True, env=TWO_THREADS)
     deadline = time.time() + 300
     while time.time() < deadline and p.poll() is None and not results(): time.sleep(0.1)
     p.send_signal(signal.SIGINT)
