@@ -246,12 +246,9 @@ def check_settings(cfg:Config):
 # %% ../nbs/06_config.ipynb #eedd8f66
 MAX_EPOCHS, MAX_HYPER_ITERS, MAX_UPSAMPLE = 10_000, 1_000, 8  # 50x the paper's 200 epochs, 200x its 5 products, 2x its warp
 
-def _memory_bytes() -> int:
-    "This machine's memory in bytes"
-    return os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES')
-
 def check_bounds(cfg:Config, info):
     "Raise a `ConfigError` for a setting that would run for days or exhaust memory on `info`'s data, with the estimate that refused it"
+    from autodo.data import memory_bytes
     n, size = info.sizes['train'], info.size if isinstance(info.size, int) else max(info.size)
     if cfg.epochs > MAX_EPOCHS:
         raise _bad('epochs', cfg.epochs, f"would pass {cfg.epochs * n:.1e} images through the network ({n:,} an epoch), far beyond any "
@@ -263,9 +260,9 @@ def check_bounds(cfg:Config, info):
     warp = cfg.hyper_batch_size * info.channels * (size * cfg.upsample) ** 2 * 4 * 3  # float32: the upsampled batch, its warp, its gradient
     if cfg.upsample > MAX_UPSAMPLE:
         raise _bad('upsample', cfg.upsample, f"warps at {cfg.upsample}x the images' resolution, beyond any use (the paper: 4); give at most {MAX_UPSAMPLE}")
-    if warp > _memory_bytes() / 2:
+    if warp > memory_bytes() / 2:
         raise _bad('upsample', cfg.upsample, f"warps {cfg.hyper_batch_size} images of {size}x{size} at {size * cfg.upsample}x{size * cfg.upsample}: "
-                   f"about {warp / 2**30:.1f} GiB a hyper-step (this machine: {_memory_bytes() / 2**30:.0f} GiB); give at most "
+                   f"about {warp / 2**30:.1f} GiB a hyper-step (this machine: {memory_bytes() / 2**30:.0f} GiB); give at most "
                    f"{cfg.upsample // 2} or a smaller --hyper-batch-size")
 
 def check_sizes(cfg:Config, info):
@@ -283,6 +280,9 @@ def check_sizes(cfg:Config, info):
     if min(hw) < least: raise _bad('model', cfg.model, f"takes images of at least {least}x{least} pixels, and {info.name}'s are {hw[0]}x{hw[1]}; "
                                   f"give --image-size {least} or more")
     check_bounds(cfg, info)
+    if cfg.switches.learns and cfg.hyper_batch_size > held:
+        raise _bad('hyper_batch_size', cfg.hyper_batch_size, f"is more than the {held} validation points of {info.name}: each hyper-step's "
+                   f"validation batch would repeat points; give at most {held}")
     if cfg.switches.clean != 'NONE' and cfg.cl_folds > n: raise _bad('cl_folds', cfg.cl_folds, f"is more than the {n} train points of {info.name}")
 
 # %% ../nbs/06_config.ipynb #228c102c

@@ -279,10 +279,13 @@ _DEEP = ('I', 'I;16', 'I;16L', 'I;16B', 'I;16N', 'F')  # PIL modes of more than 
 def _channels(mode:str) -> int: return 1 if mode in ('1', 'L', *_DEEP) else 3
 
 def _eight_bit(img) -> np.ndarray:
-    "A 16-bit or float PIL image as `uint8` `(H, W)`: integers / 257, floats by their largest value (<= 1: * 255, <= 255: as is, else / 257)"
-    a = np.nan_to_num(np.asarray(img, dtype=np.float32))
-    top = a.max(initial=0)
-    scale = 257 if img.mode != 'F' or top > 255 else 1 if top > 1 else 1 / 255
+    "A PIL image of more than 8 bits as `uint8` `(H, W)`: 16-bit ones / 257; 32-bit and float ones as they are when within 0..255, else / 257; floats within 0..1 * 255"
+    a = np.asarray(img, dtype=np.float64)
+    lo, hi = (a.min(), a.max()) if a.size else (0, 0)
+    if not (np.isfinite(lo) and np.isfinite(hi)) or lo < 0 or hi > 65535:
+        raise ValueError(f"a PIL image of mode {img.mode!r} holds values from {lo:g} to {hi:g}: give images of 8 or 16 bits, "
+                         "or floats in [0, 1] or [0, 255] (not normalised)")
+    scale = 257 if img.mode.startswith('I;16') or hi > 255 else 1 if img.mode == 'I' or hi > 1 else 1 / 255
     return np.clip(np.rint(a / scale), 0, 255).astype(np.uint8)
 
 def _as_tensor(img):
@@ -374,18 +377,33 @@ def _label(y) -> int:
     if isinstance(y, (int, np.integer)) and not isinstance(y, (bool, np.bool_)): return int(y)
     raise ValueError(f"a label {y!r} (a {type(y).__name__}): give class numbers as Python ints, numpy integers or 0-d integer tensors")
 
-def _labels(ds) -> list[int]:
-    t = getattr(ds, 'targets', None)
-    return [_label(y) for y in (t if t is not None else (ds[i][1] for i in range(len(ds))))]
+def _pair(item, i:int) -> tuple:
+    "Item `i` of a dataset as `(image, label)`; an item of another form a `ValueError` naming it"
+    if isinstance(item, (tuple, list)) and len(item) >= 2: return item[0], _label(item[1])
+    form = f"a dict with keys {sorted(item)}" if isinstance(item, dict) else f"a {type(item).__name__}" + (f" of {len(item)}" if isinstance(item, (tuple, list)) else '')
+    raise ValueError(f"item {i} is {form}: give a dataset whose items are (image, label) pairs, as torchvision's are")
 
-def _decoded(ds) -> tuple[Iterable, list]:
-    "`ds`'s images as `uint8` tensors and their shapes `(C, H, W)`: decoded as they come where `ds` has `shapes` (read from file headers), else now"
-    shapes = getattr(ds, 'shapes', None)  # a property that reads every file's header: once
-    if shapes is not None: return (image_tensor(ds[i][0]) for i in range(len(ds))), shapes
-    raw = [_as_tensor(ds[i][0]) for i in range(len(ds))]
-    top = max((x.max().item() for x in raw if isinstance(x, torch.Tensor) and x.is_floating_point() and x.numel()), default=0)
-    xs = [image_tensor(x, 1. if top > 1 else 255.) for x in raw]  # float images: one scale for all, [0, 255] if any is above 1
-    return xs, [tuple(x.shape) for x in xs]
+def _one_float_range(raw:list) -> float:
+    "The factor to 0..255 of a dataset's float images: 255 when all lie in [0, 1], 1 when in [0, 255]; both at once a `ValueError`"
+    tops = [(i, x.max().item()) for i, x in enumerate(raw) if isinstance(x, torch.Tensor) and x.is_floating_point() and x.numel()]
+    high = next(((i, t) for i, t in tops if t > 1), None)
+    unit = next(((i, t) for i, t in tops if 0 < t <= 1 and not raw[i].eq(raw[i].round()).all()), None)  # fractions: [0, 1]
+    if high and unit: raise ValueError(f"float images in two ranges: item {unit[0]} holds values up to {unit[1]:g} (0 to 1), item {high[0]} up to "
+                                       f"{high[1]:g} (0 to 255); give every image in one range")
+    return 1. if high else 255.
+
+def _decoded(ds) -> tuple[Iterable, list, list]:
+    "`ds`'s images as `uint8` tensors, their shapes `(C, H, W)` and labels: decoded as they come where `ds` has `shapes` (file headers), else now"
+    shapes, targets = getattr(ds, 'shapes', None), getattr(ds, 'targets', None)  # `shapes`: a property that reads every file's header, once
+    if shapes is not None and targets is not None: return (image_tensor(ds[i][0]) for i in range(len(ds))), shapes, [_label(y) for y in targets]
+    pairs = [_pair(ds[i], i) for i in range(len(ds))]
+    labels = [y for _, y in pairs]
+    if targets is not None and (wrong := next((i for i, (t, y) in enumerate(zip(targets, labels)) if _label(t) != y), None)) is not None:
+        raise ValueError(f"item {wrong} has label {labels[wrong]} but the dataset's `targets` say {_label(targets[wrong])}: make them agree")
+    raw = [_as_tensor(x) for x, _ in pairs]
+    scale = _one_float_range(raw)
+    xs = [image_tensor(x, scale) for x in raw]
+    return xs, [tuple(x.shape) for x in xs], labels
 
 def _check_class_sizes(name:str, y:torch.Tensor, num_classes:int, classes:tuple, split:str, needs:int, why:str):
     "A `ValueError` naming each class with fewer than `needs` images in `split`, and why it needs them"
@@ -414,9 +432,9 @@ def own_dataset(train:Dataset,  # items `(image, label)`: PIL images or tensors,
     if image_size is not None and (isinstance(image_size, bool) or int(image_size) != image_size or not 4 <= image_size <= MAX_IMAGE_SIZE):
         raise ValueError(f"image_size={image_size!r} (--image-size) must be an integer from 4 to {MAX_IMAGE_SIZE} (pixels)")
     parts = {s: ds for s, ds in zip(SPLITS, (train, valid, test)) if ds is not None}
-    labels = {s: _labels(ds) for s, ds in parts.items()}
     sources = {s: [str(f) for f in ds.files] if hasattr(ds, 'files') else [f'{s}[{i}]' for i in range(len(ds))] for s, ds in parts.items()}
-    images = {s: _decoded(ds) for s, ds in parts.items()}
+    decoded = {s: _decoded(ds) for s, ds in parts.items()}
+    images, labels = {s: (xs, shapes) for s, (xs, shapes, _) in decoded.items()}, {s: d[2] for s, d in decoded.items()}
     if not labels['train']: raise ValueError(f"{name}: the train set is empty; give it at least one image per class")
     size = (image_size,) * 2 if image_size else Counter(tuple(c[-2:]) for c in images['train'][1]).most_common(1)[0][0]
     channels = 1 if all(c[0] == 1 for _, shapes in images.values() for c in shapes) else 3
