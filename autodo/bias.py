@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_bias.ipynb #988460fa
 from __future__ import annotations
-import numbers
+import math, numbers
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,8 +49,9 @@ def valid_count(valid_size, n:int, num_classes:int) -> int:
     "`valid_size` (a count or a fraction of `n`) as a count that leaves room for every class on both sides"
     k = round(valid_size * n) if isinstance(valid_size, float) and valid_size < 1 else valid_size
     if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not num_classes <= k <= n - num_classes:
-        raise SplitError(f"valid_size={valid_size!r} does not fit {n} points of {num_classes} classes; "
-                         f"use a fraction in (0, 1) or a count in [{num_classes}, {n - num_classes}]")
+        fits = f" or a fraction in [{math.ceil(num_classes / n * 1000) / 1000:g}, {(n - num_classes) / n:.3f}]" if n > 2 * num_classes else ''
+        raise SplitError(f"valid_size={valid_size!r} does not fit {n} points of {num_classes} classes (a validation point per class, and one "
+                         f"left per class to train): give a count in [{num_classes}, {n - num_classes}]{fits}")
     return int(k)
 
 # %% ../nbs/02_bias.ipynb #53af06a3

@@ -240,6 +240,7 @@ def check_settings(cfg:Config):
         if changed: raise _bad(changed, getattr(cfg, changed), f"applies to methods that clean, such as cl_baseline; {cfg.method} trains on every label")
     elif importlib.util.find_spec('cleanlab') is None:
         raise ConfigError(f"method={cfg.method!r} cleans with confident learning, which needs cleanlab: pip install 'autodo[labels]' (or pip install cleanlab)")
+    if cfg.momentum == 0: raise _bad('momentum', cfg.momentum, "leaves the Nesterov SGD without momentum, which torch refuses; give one in (0, 1), e.g. 0.9")
     if cfg.switches.learns and not 0 <= cfg.hyper_start < cfg.epochs - 1:
         raise _bad('hyper_start', cfg.hyper_start, f"must be in [0, epochs - 1 = {cfg.epochs - 1}): hyper-steps run in the epochs after it")
 

@@ -372,10 +372,12 @@ def _fingerprint(arrays:dict, classes:tuple) -> str:
 
 # %% ../nbs/01_data.ipynb #16a799c0
 def _label(y) -> int:
-    "A label as an `int`: a Python or numpy integer, or a 0-d integer tensor; anything else a `ValueError` naming it"
+    "A label as an `int`: a Python or numpy integer, or a 0-d integer tensor or array; anything else a `ValueError` naming it"
     if isinstance(y, torch.Tensor) and y.ndim == 0 and not y.is_floating_point() and y.dtype != torch.bool: return int(y)
     if isinstance(y, (int, np.integer)) and not isinstance(y, (bool, np.bool_)): return int(y)
-    raise ValueError(f"a label {y!r} (a {type(y).__name__}): give class numbers as Python ints, numpy integers or 0-d integer tensors")
+    if isinstance(y, np.ndarray) and y.ndim == 0 and np.issubdtype(y.dtype, np.integer): return int(y)  # `labels[i].numpy()`
+    what = f"of shape {tuple(y.shape)}" if hasattr(y, 'shape') and len(y.shape) else repr(y)[:40]
+    raise ValueError(f"a label {what} (a {type(y).__name__}): give class numbers as Python ints, numpy integers, or 0-d integer tensors or arrays")
 
 def _pair(item, i:int) -> tuple:
     "Item `i` of a dataset as `(image, label)`; an item of another form a `ValueError` naming it"
@@ -432,6 +434,10 @@ def own_dataset(train:Dataset,  # items `(image, label)`: PIL images or tensors,
     if image_size is not None and (isinstance(image_size, bool) or int(image_size) != image_size or not 4 <= image_size <= MAX_IMAGE_SIZE):
         raise ValueError(f"image_size={image_size!r} (--image-size) must be an integer from 4 to {MAX_IMAGE_SIZE} (pixels)")
     parts = {s: ds for s, ds in zip(SPLITS, (train, valid, test)) if ds is not None}
+    for s, ds in parts.items():
+        if not (hasattr(ds, '__len__') and hasattr(ds, '__getitem__')):
+            raise ValueError(f"{name} {s}: a {type(ds).__name__} has no length or items by index (an IterableDataset?); give a map-style "
+                             "Dataset (or a list) of (image, label) pairs")
     sources = {s: [str(f) for f in ds.files] if hasattr(ds, 'files') else [f'{s}[{i}]' for i in range(len(ds))] for s, ds in parts.items()}
     decoded = {s: _decoded(ds) for s, ds in parts.items()}
     images, labels = {s: (xs, shapes) for s, (xs, shapes, _) in decoded.items()}, {s: d[2] for s, d in decoded.items()}
@@ -445,7 +451,8 @@ def own_dataset(train:Dataset,  # items `(image, label)`: PIL images or tensors,
     for s, (_, y) in arrays.items():
         if y.min() < 0 or y.max() >= num_classes: raise ValueError(f"{name} {s}: labels must lie in [0, {num_classes})")
     missing = sorted(set(range(num_classes)) - set(arrays['train'][1].tolist()))
-    if missing: raise ValueError(f"{name}: classes {missing} have no train images; every class needs some")
+    if missing: raise ValueError(f"{name}: {len(missing)} classes have no train images ({', '.join(map(str, missing[:10]))}"
+                                 f"{', ...' if len(missing) > 10 else ''}); every class needs some: number the classes 0 to C - 1")
     if 'test' not in arrays:
         from sklearn.model_selection import train_test_split
         x, y = arrays['train']

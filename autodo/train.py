@@ -438,9 +438,13 @@ def divergence(run:Run, m:dict) -> tuple|None:
     if any(not torch.isfinite(t).all() or t.abs().max() > LEARNED_LIMIT for t in tables):
         return 'the largest learned hyperparameter', max(t.abs().nan_to_num(math.inf).max().item() for t in tables), 'hyper_lr'
     for k in ('train_loss', 'valid_loss', 'test_loss'):
-        if k in m and not math.isfinite(m[k]): return f"the {k.replace('_', ' ')}", m[k], 'lr'
+        if k in m and not math.isfinite(m[k]): return f"the {k.replace('_', ' ')}", m[k], _step_culprit(run.cfg)
     weight = next((n for n, p in run.model.named_parameters() if not torch.isfinite(p).all()), None)
-    return (f'the network weight {weight}', math.nan, 'lr') if weight else None
+    return (f'the network weight {weight}', math.nan, _step_culprit(run.cfg)) if weight else None
+
+def _step_culprit(cfg:Config) -> str:
+    "The setting most likely at fault when the network diverges: the weight decay where a step alone flips the weights' sign, else the learning rate"
+    return 'weight_decay' if cfg.lr * cfg.weight_decay >= 1 else 'lr'
 
 @patch
 def mark_diverged(self:Run, epoch:int, what:str):
@@ -710,7 +714,7 @@ def train(dataset:str|Dataset='Digits',  # a key of `DATASETS`, your own image f
           **kwargs) -> Run:
     "Train (or resume) one run; returns it with its `model`, `results`, `history_frame`, `point_frame()` and saved figures"
     if cfg is None:
-        if isinstance(dataset, Dataset):
+        if not isinstance(dataset, (str, os.PathLike)):  # a `Dataset`, or any sequence of `(image, label)` pairs
             dataset = own_dataset(dataset, valid, test, name=name, image_size=kwargs.pop('image_size', None),
                                   like=kwargs.pop('like', None)).name
         cfg = make_config(dataset, method, scale, **kwargs)

@@ -61,6 +61,11 @@ def test_dataset_objects_from_python(tmp_path):
     assert (tmp_path / 'tensors' / 'run0' / 'autodo_aws_ir_10_sr_1.0_nr_0.1.json').exists()
     assert len(run.point_frame()) == run.results['n_train'] and run.history_frame.epoch.tolist() == [0, 1]
 
+def test_a_list_of_pairs_is_a_dataset_too(tmp_path):
+    xs, ys = digits_arrays()['train']
+    run = train([(xs[i].numpy(), ys[i].numpy()) for i in range(200)], 'baseline', name='pairs', epochs=1, root=str(tmp_path), progress=False)
+    assert run.info.name == 'pairs' and run.info.sizes == {'train': 160, 'test': 40} and 0 <= run.results['test_error_final'] <= 100
+
 def changed_rows(ado, before):
     return [(t.table != b).any(1).nonzero().flatten() for t, b in zip(ado.tables, before)]
 
