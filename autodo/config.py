@@ -17,7 +17,7 @@ __all__ = ['AUGMENTS', 'LEARNED_AUGMENTS', 'POLICY_TABLES', 'LOSSES', 'HYPER_OPT
            'CPU', 'SOFT_LOSSES', 'HYPER_MODES', 'SCALES', 'CELL_KEYS', 'TABLE_SETS', 'PROTOCOLS', 'CLEAN_SETTINGS',
            'MAX_EPOCHS', 'MAX_HYPER_ITERS', 'MAX_UPSAMPLE', 'ConfigError', 'Method', 'check_switches',
            'method_switches', 'method_for', 'MethodNames', 'run_number', 'Config', 'fields_where', 'run_policy',
-           'symmetric_soft_loss', 'check_settings', 'check_bounds', 'check_sizes', 'make_config']
+           'symmetric_soft_loss', 'check_settings', 'check_bounds', 'validation_points', 'check_sizes', 'make_config']
 
 # %% ../nbs/06_config.ipynb #045e1239
 AUGMENTS = {'NONE': 'none', 'RAND': 'RandAugment', 'AUTO': "Fast AutoAugment's published policy", 'DADA': "DADA's published policy",
@@ -266,6 +266,18 @@ def check_bounds(cfg:Config, info):
                    f"about {warp / 2**30:.1f} GiB a hyper-step (this machine: {memory_bytes() / 2**30:.0f} GiB); give at most "
                    f"{cfg.upsample // 2} or a smaller --hyper-batch-size")
 
+def validation_points(cfg:Config, info) -> int:
+    "How many points `cfg`'s runs on `info`'s data validate on (the test set where it stands in for validation)"
+    from autodo.bias import valid_count
+    if cfg.overfit: return info.sizes['test']
+    return info.valid_count if cfg.valid_size is None else valid_count(cfg.valid_size, info.sizes['train'], info.num_classes)
+
+def _preset_hyper_batch(cfg:Config, info) -> int:
+    "The preset's hyper batch, at most the validation points (a `valid_size` that does not fit is left to `check_sizes` to name)"
+    from autodo.bias import SplitError
+    try: return min(cfg.hyper_batch_size, max(1, validation_points(cfg, info)))
+    except SplitError: return cfg.hyper_batch_size
+
 def check_sizes(cfg:Config, info):
     "Raise a `ConfigError` for a validation or model-selection size that `info`'s data cannot give (before any cell of a table starts)"
     from autodo.bias import SplitError, valid_count
@@ -274,7 +286,7 @@ def check_sizes(cfg:Config, info):
         if 'valid' in info.sizes: raise _bad('valid_size', cfg.valid_size, f"holds points out of train, but {info.name} has its own valid split; leave it unset")
         try: valid_count(cfg.valid_size, n, C)
         except SplitError as e: raise _bad('valid_size', cfg.valid_size, str(e).split(' ', 1)[1]) from None
-    held = info.sizes['test'] if cfg.overfit else info.valid_count if cfg.valid_size is None else valid_count(cfg.valid_size, n, C)
+    held = validation_points(cfg, info)
     if cfg.select_size < C and held > cfg.select_size: raise _bad('select_size', cfg.select_size, f"is below the {C} classes; select at least one point per class")
     from autodo.models import MIN_SIZE
     least, hw = MIN_SIZE.get(cfg.model, 1), (info.size,) * 2 if isinstance(info.size, int) else tuple(info.size)
@@ -310,6 +322,8 @@ def make_config(dataset:str='Digits',  # a key of `DATASETS`, your own image fol
     cfg = Config(dataset=info.name, method=method, scale=scale, **{**(PAPER[info.family] if scale == 'paper' else CPU), **kw})
     check_settings(cfg)
     if cfg.valid_size is not None and cfg.valid_size >= 1: cfg.valid_size = int(cfg.valid_size)  # 500.0 from a flag: 500 points
+    if 'hyper_batch_size' not in kw and cfg.switches.learns:  # a preset's hyper batch fits the data; one you give is checked
+        cfg.hyper_batch_size = _preset_hyper_batch(cfg, info)
     check_sizes(cfg, info)
     run_policy(cfg)
     return cfg

@@ -88,7 +88,6 @@ def settings(case:dict, data:dict) -> dict:
     if kind == 'idx': s['valid_size'] = 150  # MNIST's own 10000 do not fit 600 points
     if case['scale'] == 'paper' and kind in ('folder', 'object'): s['like'] = 'MNIST'
     if case['scale'] == 'paper' and kind == 'folder_full': s.update(like='SVHN', model='cnn')
-    if case['scale'] == 'paper': s['hyper_batch_size'] = 32  # the presets' 256 is more than these small sets' validation points
     return s
 
 def _flags(s:dict, original:bool) -> list:
