@@ -562,7 +562,9 @@ class _FolderSplit(Dataset):
     def __len__(self): return len(self.files)
 
     def __getitem__(self, i):
-        with _open_image(self.files[i]) as img: return image_tensor(img), self.targets[i]
+        with _open_image(self.files[i]) as img:
+            try: return image_tensor(img), self.targets[i]
+            except ValueError as e: raise CorruptImageError(f"image {str(self.files[i])!r}: {e}; replace it, or remove it") from None
 
     @property
     def shapes(self) -> list:

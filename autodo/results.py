@@ -101,7 +101,8 @@ def table_layout(summary:pd.DataFrame, dataset:str, *, with_paper:bool=True, fmt
     "The paper's layout of `summarize` output for `dataset`: methods x IR-NR columns (strings, best in bold)"
     s = summary[(summary.dataset == dataset) & ~summary.overfit & ~summary.oversplit]
     scales = s.scale.map(lambda c: f' ({c} scale)') if s.scale.nunique() > 1 else ''  # a root holding both scales: a row for each
-    s = s.assign(method=s.method + s.tag.map(lambda t: f'[{t}]' if t else '') + scales)
+    subsets = s.sr.map(lambda r: f' (sr={r:g})') if s.sr.nunique() > 1 else ''  # and runs on subsets of other sizes
+    s = s.assign(method=s.method + s.tag.map(lambda t: f'[{t}]' if t else '') + scales + subsets)
     paper = paper_results().query('dataset == @dataset')
     order = {m: i for i, m in enumerate(METHODS)}  # the registry's order, a variant (tag, scale) after its method
     methods = sorted(set(s.method), key=lambda m: (order.get(re.split(r'[\[ ]', m)[0], len(order)), m))

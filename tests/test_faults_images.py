@@ -53,6 +53,11 @@ def test_sixteen_bit_images_are_scaled_not_clipped(tmp_path):
     for label, a in pixels(info) + pixels(info, 'test'):
         assert np.abs(a.astype(int) - want).max() <= (1 if info.classes[label].startswith('float') else 0), (info.classes[label], a, want)
 
+def test_a_normalised_float_image_is_refused_by_name(tmp_path):
+    d = image_set(tmp_path / 'neg')
+    Image.fromarray(np.linspace(-1, 1, 64, dtype=np.float32).reshape(8, 8)).save(d / 'train' / 'a' / 'normalised.tif')
+    assert_clean_error(train_cli(d, tmp_path), str(d / 'train' / 'a' / 'normalised.tif'), "mode 'F' holds values from -1 to 1")
+
 def test_a_float_image_in_8_bit_range(tmp_path):
     d = image_set(tmp_path / 'f8', per_class=0, classes=('a', 'b'))
     for name, v in [('a', 100.), ('b', 200.)]:
