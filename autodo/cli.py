@@ -206,6 +206,8 @@ class DocsOptions:
     no_execute:bool = setting(False, action='store_true')  # use the outputs saved in the notebooks
     save_outputs:list = setting(None, metavar='NOTEBOOK', nargs='*')  # execute the library notebooks (all, or those named, e.g. 08_method) and save their teaching outputs in them
     check_outputs:list = setting(None, metavar='NOTEBOOK', nargs='*')  # execute the library notebooks (all, or those named) in a scratch copy; exit 1 where the saved outputs differ
+    serve:bool = setting(False, action='store_true')  # serve the built site (--out) on localhost, for search; Ctrl-C stops it
+    port:int = setting(8000, low=0, below=65536)  # the port --serve listens on (0: any free one)
     save_run:str|None = setting(None, metavar='EXECUTED')  # save papermill's executed notebook's outputs into the notebook it ran
     scale:str = setting('cpu', choices=('cpu', 'paper'))  # the scale of the --save-run run, for its note
 
@@ -219,7 +221,7 @@ def docs_cli(argv=None):
     with command_errors('autodo-docs'):
         a = options(args, DocsOptions)
         if project_root() is None: raise ConfigError("autodo-docs works on the project's notebooks: run it in a checkout of autodo (the folder with settings.ini and nbs/, or below it)")
-        from autodo.docs import build_docs, check_outputs, save_outputs, save_run_outputs
+        from autodo.docs import build_docs, check_outputs, save_outputs, save_run_outputs, serve_site
         if a.save_run:
             if not Path(a.save_run).exists(): raise ConfigError(f'--save-run {a.save_run}: no such file; give the output notebook of a papermill run')
             print(f'saved the run in {save_run_outputs(Path(a.save_run), scale=a.scale)}')
@@ -229,4 +231,7 @@ def docs_cli(argv=None):
             for nb, ds in diffs.items(): print(f'{nb}:\n  ' + '\n  '.join(ds))
             if diffs: raise SystemExit(f'{len(diffs)} notebooks have outputs other than their code makes now: run autodo-docs --save-outputs')
             print('the saved outputs are what the notebooks make')
-        else: print(f'site built in {build_docs(a.out, not a.no_execute)}; serve it with: python -m http.server -d {a.out}')
+        elif a.serve: serve_site(Path(a.out), a.port, ready=lambda line: print(line, flush=True))
+        else:
+            site = build_docs(a.out, not a.no_execute)
+            print(f'site built in {site}: open {site / "index.html"} in a browser, or serve it (search needs a server) with: autodo-docs --serve')

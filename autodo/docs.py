@@ -13,7 +13,7 @@ __all__ = ['TRAINED_TAG', 'RUN_NOTE_TAG', 'MATHJAX', 'MATHJAX_LOADER', 'NAV', 'e
            'library_notebooks', 'execute_notebooks', 'named_notebooks', 'save_outputs', 'output_differences',
            'check_outputs', 'run_note', 'save_run_outputs', 'install_mathjax', 'notebook_title', 'sidebar_yml',
            'mkdocs_config', 'quarto_to_mkdocs', 'page_names', 'local_links', 'fix_anchors', 'source_pages',
-           'build_docs']
+           'relative_paths', 'build_docs', 'serve_site']
 
 # %% ../nbs/15_docs.ipynb #670691ae
 def _skip(flags):
@@ -348,6 +348,12 @@ def source_pages(lib:Path, proc:Path):
         (proc / 'source' / f'{p.stem}.md').write_text(f"# `{lib.name}/{p.name}`\n\nWritten by `nbdev_export` from its notebook.\n\n"
                                                       f"```python\n{p.read_text()}\n```\n")
 
+def relative_paths(site:Path):
+    "Every site-absolute `src` and `href` of the pages in `site` made relative to its page, so the site opens from disk and under any sub-path"
+    for page in site.rglob('*.html'):
+        depth = len(page.relative_to(site).parts) - 1
+        page.write_text(re.sub(r'\b(src|href)="/(?!/)', lambda m: f'{m[1]}="{"../" * depth or "./"}', page.read_text()))
+
 # %% ../nbs/15_docs.ipynb #af31c86c
 def _link_figures(proc:Path):
     "Point figure links of the processed notebooks at the site's `figures/`"
@@ -389,5 +395,18 @@ def build_docs(out:str='_docs',  # site folder
     install_mathjax(proc / 'assets')
     (build_dir / 'mkdocs.yml').write_text(yaml.safe_dump(mkdocs_config(proc, root / out, cfg.git_url if to_repo else None), sort_keys=False))
     build(load_config(str(build_dir / 'mkdocs.yml')))
-    fix_anchors(root / out)
+    fix_anchors(root / out); relative_paths(root / out)
     return root / out
+
+def serve_site(site:Path,  # a built site (`autodo-docs --out`)
+               port:int=8000,  # 0: any free port
+               ready=print):  # called with the line that says where the site is served
+    "Serve the built site `site` on localhost until interrupted: for search, which a page opened from disk cannot run"
+    import functools, http.server
+    if not (Path(site) / 'index.html').exists(): raise ValueError(f"{site} holds no built site (no index.html): build it first with autodo-docs --out {site}")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    try: server = http.server.ThreadingHTTPServer(('127.0.0.1', port), handler)
+    except OSError as e: raise ValueError(f"port {port} (--port) cannot be used ({e.strerror}); give another, e.g. --port {port + 1}") from None
+    with server:
+        ready(f'serving {site} at http://localhost:{server.server_address[1]}/ (Ctrl-C stops it)')
+        server.serve_forever()

@@ -1,5 +1,5 @@
 "The offline docs site builds, and its pages show what a reader needs, in a real (headless) browser."
-import functools, http.server, shutil, subprocess, sys, threading, time
+import functools, http.server, re, shutil, subprocess, sys, threading, time, urllib.request
 from pathlib import Path
 import pytest
 from readme import ROOT
@@ -44,6 +44,34 @@ def wait_for(browser, script, timeout=30):
     return browser.execute_script(script)
 
 LOADED_IMAGES = "return [...document.images].filter(i => i.complete && i.naturalWidth > 50).map(i => i.src.slice(0, 60))"
+TYPESET = "return document.querySelectorAll('mjx-container').length"  # MathJax's output: one element per typeset equation
+STYLED = "return getComputedStyle(document.querySelector('.md-header')).position"  # 'static' where the theme's stylesheet is missing
+
+@pytest.mark.parametrize('page', ['05_hypergrad', '16_labels'])
+def test_equations_are_typeset_opened_from_disk_and_served(site, browser, page):
+    for url in ((ROOT / '_docs' / f'{page}.html').as_uri(), f'{site}/{page}.html'):
+        browser.get(url)
+        assert wait_for(browser, TYPESET) >= 3, url
+        assert browser.execute_script(STYLED) != 'static', url
+
+def test_the_home_page_from_disk_shows_its_figures_and_links_to_pages(site, browser):
+    browser.get((ROOT / '_docs' / 'index.html').as_uri())
+    assert any('figures/policies.png' in s for s in wait_for(browser, LOADED_IMAGES))
+    browser.get(browser.find_element('link text', 'Implicit hypergradients').get_attribute('href'))
+    assert browser.current_url.startswith('file://') and wait_for(browser, TYPESET) >= 3
+
+def test_no_page_has_a_site_absolute_path(site):
+    for page in (ROOT / '_docs').rglob('*.html'):
+        assert not re.findall(r'\b(?:src|href)="/(?!/)[^"]*"', page.read_text()), page
+
+def test_serve_prints_its_address_and_serves_the_site(site):
+    p = subprocess.Popen([BIN / 'autodo-docs', '--serve', '--port', '0', '--out', '_docs'], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        url = re.search(r'http://localhost:\d+/', p.stdout.readline())[0]
+        assert b'Implicit hypergradients' in urllib.request.urlopen(url + '05_hypergrad.html', timeout=30).read()
+    finally: p.terminate(); p.wait(30)
+    r = subprocess.run([BIN / 'autodo-docs', '--serve', '--out', 'nowhere'], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 2 and 'nowhere holds no built site (no index.html): build it first' in r.stderr, r.stderr
 
 def test_index_page_shows_the_figures(site, browser):
     browser.get(site + '/index.html')
