@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_bias.ipynb #988460fa
 from __future__ import annotations
-import math, numbers
+import math, numbers, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,8 +18,8 @@ from .core import LinkedFileError, atomic_write, torch_load_error, torch_load_pl
 
 # %% auto #0
 __all__ = ['SplitError', 'check_ratios', 'check_targets', 'valid_count', 'stratified_valid', 'subsample', 'imbalance',
-           'label_noise', 'BiasedSplit', 'make_biased_split', 'CorruptSplitError', 'SplitMismatchError',
-           'load_or_make_split']
+           'label_noise', 'BiasedSplit', 'EmptyClassWarning', 'make_biased_split', 'CorruptSplitError',
+           'SplitMismatchError', 'load_or_make_split']
 
 # %% ../nbs/02_bias.ipynb #857a621f
 class SplitError(ValueError):
@@ -104,6 +104,17 @@ class BiasedSplit:
                 f"{len(self.valid_idx)} valid{' (test data)' if p['overfit'] else ' (own set)' if p.get('external_valid') else ''}, {int(self.noisy_mask.sum())} noisy labels)")
 
 # %% ../nbs/02_bias.ipynb #81cf4331
+class EmptyClassWarning(UserWarning):
+    "A class left with no train point by the imbalance"
+
+def _warn_if_classes_emptied(train:np.ndarray, targets:torch.Tensor, num_classes:int, ir:int):
+    "Warn, naming them, where the imbalance leaves classes with no train point (their test accuracy is then 0 by construction)"
+    counts = np.bincount(targets[train].numpy(), minlength=num_classes)
+    if (empty := np.flatnonzero(counts == 0)).size:
+        most = max(1, counts[: num_classes // 2].sum() // (num_classes - num_classes // 2))
+        warnings.warn(EmptyClassWarning(f"ir={ir} leaves {len(empty)} of {num_classes} classes ({', '.join(map(str, empty[:10]))}) with no train "
+                                        f"point, so the run cannot learn them: give -ir {most} or less to keep as many minority points as classes"))
+
 def make_biased_split(targets,  # labels of the full official train set
                       num_classes:int,  # number of classes C
                       *,
@@ -136,6 +147,7 @@ def make_biased_split(targets,  # labels of the full official train set
     train = imbalance(subsample(pool, sr, rng), clean, num_classes, ir, rng)
     if len(train) < 2:
         raise SplitError(f"sr={sr!r}, ir={ir!r} keep {len(train)} of {len(pool)} train points; a run needs at least 2: use a larger sr")
+    _warn_if_classes_emptied(train, clean, num_classes, ir)
     noisy, noise_idx = label_noise(train, clean, num_classes, nr, rng)
     params = dict(num_classes=num_classes, ir=ir, sr=sr, nr=nr, valid_size=k, seed=seed, overfit=bool(overfit),
                   oversplit=bool(oversplit), external_valid=n_valid is not None, n_train_full=len(clean), n_test=n_test if overfit else None)
