@@ -227,7 +227,7 @@ def check_settings(cfg:Config):
         raise _bad('valid_size', v, "must be a count of points (an integer >= 1) or a fraction in (0, 1)")
     if cfg.tag:
         try: check_name(cfg.tag, 'tag')
-        except ValueError as e: raise _bad('tag', cfg.tag, str(e).split(' ', 1)[1]) from None
+        except ValueError as e: raise _bad('tag', cfg.tag, str(e)[str(e).index('cannot name files'):]) from None
     if cfg.policy_tables_of is not None and cfg.switches.augment not in POLICY_TABLES:
         raise _bad('policy_tables_of', cfg.policy_tables_of, f"only applies to faa and dada; {cfg.method} uses no policy table")
     if cfg.dataset in DATASETS and (cfg.image_size, cfg.like) != (None, None):
@@ -242,7 +242,8 @@ def check_settings(cfg:Config):
         raise ConfigError(f"method={cfg.method!r} cleans with confident learning, which needs cleanlab: pip install 'autodo[labels]' (or pip install cleanlab)")
     if cfg.momentum == 0: raise _bad('momentum', cfg.momentum, "leaves the Nesterov SGD without momentum, which torch refuses; give one in (0, 1), e.g. 0.9")
     if cfg.switches.learns and not 0 <= cfg.hyper_start < cfg.epochs - 1:
-        raise _bad('hyper_start', cfg.hyper_start, f"must be in [0, epochs - 1 = {cfg.epochs - 1}): hyper-steps run in the epochs after it")
+        raise _bad('hyper_start', cfg.hyper_start, f"must be in [0, epochs - 1 = {cfg.epochs - 1}): hyper-steps run in the epochs after it; "
+                   f"give --epochs {max(cfg.hyper_start, 0) + 2} or more, or a smaller --hyper-start")
 
 # %% ../nbs/06_config.ipynb #eedd8f66
 MAX_EPOCHS, MAX_HYPER_ITERS, MAX_UPSAMPLE = 10_000, 1_000, 8  # 50x the paper's 200 epochs, 200x its 5 products, 2x its warp
