@@ -443,8 +443,8 @@ def divergence(run:Run, m:dict) -> tuple|None:
     return (f'the network weight {weight}', math.nan, _step_culprit(run.cfg)) if weight else None
 
 def _step_culprit(cfg:Config) -> str:
-    "The setting most likely at fault when the network diverges: the weight decay where a step alone flips the weights' sign, else the learning rate"
-    return 'weight_decay' if cfg.lr * cfg.weight_decay >= 1 else 'lr'
+    "The setting most likely at fault when the network diverges: a weight decay of 1 or more where a step flips the weights' sign, else the learning rate"
+    return 'weight_decay' if cfg.weight_decay >= 1 and cfg.lr * cfg.weight_decay >= 1 else 'lr'
 
 @patch
 def mark_diverged(self:Run, epoch:int, what:str):
