@@ -13,11 +13,12 @@ from .core import SettingError, check_fields, check_name, default_root, field_de
 from .hypergrad import SOLVERS
 
 # %% auto #0
-__all__ = ['AUGMENTS', 'LEARNED_AUGMENTS', 'POLICY_TABLES', 'LOSSES', 'HYPER_OPTS', 'CLEANS', 'METHODS', 'PAPER_METHODS', 'PAPER',
-           'CPU', 'SOFT_LOSSES', 'HYPER_MODES', 'SCALES', 'CELL_KEYS', 'TABLE_SETS', 'PROTOCOLS', 'CLEAN_SETTINGS',
-           'MAX_EPOCHS', 'MAX_HYPER_ITERS', 'MAX_UPSAMPLE', 'ConfigError', 'Method', 'check_switches',
-           'method_switches', 'method_for', 'MethodNames', 'run_number', 'Config', 'fields_where', 'run_policy',
-           'symmetric_soft_loss', 'check_settings', 'check_bounds', 'validation_points', 'check_sizes', 'make_config']
+__all__ = ['AUGMENTS', 'LEARNED_AUGMENTS', 'POLICY_TABLES', 'LOSSES', 'TABLES', 'FREEZE_PATTERN', 'HYPER_OPTS', 'CLEANS',
+           'CRITERIA', 'PAPER_METHODS', 'SIMPLE_LOSS_METHODS', 'METHODS', 'PAPER', 'CPU', 'SOFT_LOSSES', 'HYPER_MODES',
+           'SCALES', 'CELL_KEYS', 'TABLE_SETS', 'PROTOCOLS', 'CLEAN_SETTINGS', 'MAX_EPOCHS', 'MAX_HYPER_ITERS',
+           'MAX_UPSAMPLE', 'ConfigError', 'Method', 'check_switches', 'method_switches', 'method_for', 'MethodNames',
+           'run_number', 'Config', 'fields_where', 'run_policy', 'symmetric_soft_loss', 'check_settings',
+           'check_bounds', 'validation_points', 'check_sizes', 'make_config']
 
 # %% ../nbs/06_config.ipynb #045e1239
 AUGMENTS = {'NONE': 'none', 'RAND': 'RandAugment', 'AUTO': "Fast AutoAugment's published policy", 'DADA': "DADA's published policy",
@@ -25,22 +26,28 @@ AUGMENTS = {'NONE': 'none', 'RAND': 'RandAugment', 'AUTO': "Fast AutoAugment's p
 LEARNED_AUGMENTS = ('SHA', 'SEP')  # the augmentations AutoDO learns
 POLICY_TABLES = ('AUTO', 'DADA')  # the augmentations read from published policy tables
 LOSSES = {'NONE': (), 'WGHT': ('weights',), 'SOFT': ('soft',), 'BOTH': ('weights', 'soft')}  # the `autodo.hypermodels.LOSS_TERMS` each switches on
+TABLES = ('augment', 'weights', 'soft')  # the per-point tables AutoDO learns: the augmentation's, then `LOSSES`' terms
+FREEZE_PATTERN = '({0})(,({0}))*|'.format('|'.join(TABLES))  # `Config.freeze`: tables kept at their start
 HYPER_OPTS = {'NONE': 'no hyper-steps', 'HES': "implicit hypergradient, the paper's"}
 CLEANS = {'NONE': 'train on every given label',
           'CL': 'first remove the train labels that confident learning flags (`autodo.cleaning`), then train'}
+CRITERIA = {'CE': 'cross-entropy', 'LA': 'logit-adjusted cross-entropy (Menon et al. 2021)',
+            'GCE': 'generalized cross-entropy (Zhang and Sabuncu 2018)', 'SCE': 'symmetric cross-entropy (Wang et al. 2019)',
+            'LA_GCE': 'generalized cross-entropy of logit-adjusted logits', 'LA_SCE': 'symmetric cross-entropy of logit-adjusted logits'}
 
 class ConfigError(SettingError):
     "An experiment configuration that cannot run"
 
 # %% ../nbs/06_config.ipynb #cc2a5d30
 class Method(NamedTuple):
-    "A table row: its augmentation (`AUGMENTS`), loss hyperparameters (`LOSSES`), bilevel optimisation (`HYPER_OPTS`) and cleaning (`CLEANS`)"
+    "A table row: augmentation (`AUGMENTS`), loss hyperparameters (`LOSSES`), bilevel optimisation (`HYPER_OPTS`), cleaning (`CLEANS`), loss (`CRITERIA`)"
     augment:str
     loss:str
     hyper:str
     clean:str = 'NONE'
+    criterion:str = 'CE'
 
-    def __str__(self): return '/'.join(self if self.clean != 'NONE' else self[:3])
+    def __str__(self): return '/'.join([*self[:3], *[s for s, plain in zip(self[3:], ('NONE', 'CE')) if s != plain]])
 
     @property
     def learns(self) -> bool:
@@ -52,23 +59,33 @@ class Method(NamedTuple):
         "The augmentation AutoDO learns: `SHA`, `SEP`, or `NONE`"
         return self.augment if self.augment in LEARNED_AUGMENTS else 'NONE'
 
+    @property
+    def tables(self) -> tuple:
+        "The names of the tables it learns (`TABLES`), in AutoDO's order"
+        return (('augment',) if self.learned_augment != 'NONE' else ()) + LOSSES[self.loss]
+
+PAPER_METHODS = ('baseline', 'raa', 'faa', 'dada', 'autodo_a_sha', 'autodo_a', 'autodo_aw', 'autodo_aws')  # the paper's eight rows: a table's default
+SIMPLE_LOSS_METHODS = ('la', 'gce', 'sce', 'la_gce', 'la_sce')  # the baseline trained with each of the other `CRITERIA`
 METHODS = {'baseline': Method('NONE', 'NONE', 'NONE'), 'raa': Method('RAND', 'NONE', 'NONE'), 'faa': Method('AUTO', 'NONE', 'NONE'),
            'dada': Method('DADA', 'NONE', 'NONE'), 'autodo_a_sha': Method('SHA', 'NONE', 'HES'), 'autodo_a': Method('SEP', 'NONE', 'HES'),
            'autodo_aw': Method('SEP', 'WGHT', 'HES'), 'autodo_aws': Method('SEP', 'BOTH', 'HES'),
-           'cl_baseline': Method('NONE', 'NONE', 'NONE', 'CL')}
-PAPER_METHODS = tuple(m for m, s in METHODS.items() if s.clean == 'NONE')  # the paper's eight rows: a table's default
+           'cl_baseline': Method('NONE', 'NONE', 'NONE', 'CL'),
+           **{m: Method('NONE', 'NONE', 'NONE', 'NONE', m.upper()) for m in SIMPLE_LOSS_METHODS}}
 
 # %% ../nbs/06_config.ipynb #95fc5f90
-def check_switches(aug_model:str, los_model:str, hyper_opt:str, clean:str='NONE'):
-    "Raise a `ConfigError` for unknown or incompatible `--aug-model`, `--los-model`, `--hyper-opt` switches (and cleaning)"
+def check_switches(aug_model:str, los_model:str, hyper_opt:str, clean:str='NONE', criterion:str='CE'):
+    "Raise a `ConfigError` for unknown or incompatible `--aug-model`, `--los-model`, `--hyper-opt` switches (cleaning, loss)"
     for name, v, ok in [('aug_model', aug_model, AUGMENTS), ('los_model', los_model, LOSSES), ('hyper_opt', hyper_opt, HYPER_OPTS),
-                        ('clean', clean, CLEANS)]:
+                        ('clean', clean, CLEANS), ('criterion', criterion, CRITERIA)]:
         if v not in ok: raise ConfigError(f"{name}={v!r} is unknown; use one of {', '.join(ok)}")
     learns = aug_model in LEARNED_AUGMENTS or bool(LOSSES[los_model])
     if learns and hyper_opt != 'HES':
         raise ConfigError(f"aug_model={aug_model}, los_model={los_model} learn hyperparameters: they need hyper_opt=HES")
     if hyper_opt == 'HES' and not learns:
         raise ConfigError("hyper_opt=HES has nothing to learn: use aug_model SHA or SEP, or a los_model other than NONE")
+    if criterion != 'CE' and hyper_opt == 'HES':
+        raise ConfigError(f"criterion={criterion} is a loss for training without hyper-steps; AutoDO (hyper_opt=HES) learns its own "
+                          "loss weights and soft labels on cross-entropy")
 
 def method_switches(method:str) -> Method:
     "The switches of a table method, or of a name `{aug}_{los}_{hyper}` such as `sep_soft_hes` (`_cl` at its end: cleaned first)"
@@ -83,7 +100,7 @@ def method_for(aug_model:str, los_model:str, hyper_opt:str, clean:str='NONE') ->
     "The method name of a valid switch combination (combinations outside the tables are named by their switches)"
     s = Method(aug_model, los_model, hyper_opt, clean)
     check_switches(*s)
-    return next((m for m, t in METHODS.items() if t == s), '_'.join(s if clean != 'NONE' else s[:3]).lower())
+    return next((m for m, t in METHODS.items() if t == s), '_'.join(s[:4] if clean != 'NONE' else s[:3]).lower())
 
 # %% ../nbs/06_config.ipynb #629f20be
 _COMMON = dict(epochs=200, warmup_epochs=5, momentum=0.9, weight_decay=1e-4, hyper_iters=5, hyper_alpha=0.01, hyper_lr=0.05,
@@ -165,10 +182,15 @@ class Config:
     amp:bool = setting(True, runtime=True)  # bfloat16 autocast for training and evaluation on CUDA
     workers:int = setting(0, low=0, runtime=True, table=False)  # data-loader workers for file-backed datasets such as ImageNet
     progress:bool = setting(True, runtime=True, table=False)  # progress bars
+    freeze:str = setting('', cell=True, pattern=FREEZE_PATTERN, form='table names separated by commas')  # ablation: learned tables kept at their start (augment, weights, soft; e.g. augment,soft)
     tag:str = setting('', cell=True)  # suffix of the output names, to keep variants apart (e.g. e10 with --hyper-start 10)
 
     @property
     def switches(self) -> Method: return method_switches(self.method)
+    @property
+    def learns(self) -> bool:
+        "Whether the run takes hyper-steps: its method learns a table that is not frozen"
+        return bool(set(self.switches.tables) - set(self.freeze.split(',')))
     @property
     def name(self) -> str:
         "File stem of this run's outputs (see `RunStore`)"
@@ -240,8 +262,11 @@ def check_settings(cfg:Config):
         if changed: raise _bad(changed, getattr(cfg, changed), f"applies to methods that clean, such as cl_baseline; {cfg.method} trains on every label")
     elif importlib.util.find_spec('cleanlab') is None:
         raise ConfigError(f"method={cfg.method!r} cleans with confident learning, which needs cleanlab: pip install 'autodo[labels]' (or pip install cleanlab)")
+    if cfg.freeze and (unknown := [t for t in cfg.freeze.split(',') if t not in cfg.switches.tables]):
+        raise _bad('freeze', cfg.freeze, f"names {', '.join(unknown)}, which {cfg.method} does not learn; it learns "
+                   f"{', '.join(cfg.switches.tables) or 'nothing'}")
     if cfg.momentum == 0: raise _bad('momentum', cfg.momentum, "leaves the Nesterov SGD without momentum, which torch refuses; give one in (0, 1), e.g. 0.9")
-    if cfg.switches.learns and not 0 <= cfg.hyper_start < cfg.epochs - 1:
+    if cfg.learns and not 0 <= cfg.hyper_start < cfg.epochs - 1:
         raise _bad('hyper_start', cfg.hyper_start, f"must be in [0, epochs - 1 = {cfg.epochs - 1}): hyper-steps run in the epochs after it; "
                    f"give --epochs {max(cfg.hyper_start, 0) + 2} or more, or a smaller --hyper-start")
 
@@ -255,7 +280,7 @@ def check_bounds(cfg:Config, info):
     if cfg.epochs > MAX_EPOCHS:
         raise _bad('epochs', cfg.epochs, f"would pass {cfg.epochs * n:.1e} images through the network ({n:,} an epoch), far beyond any "
                    f"experiment (the paper: 200 epochs); give at most {MAX_EPOCHS:,}")
-    if not cfg.switches.learns: return
+    if not cfg.learns: return
     if cfg.hyper_iters > MAX_HYPER_ITERS:
         raise _bad('hyper_iters', cfg.hyper_iters, f"would make {cfg.hyper_iters:,} Hessian-vector products in each hyper-step, "
                    f"{cfg.hyper_iters * (n // cfg.hyper_batch_size or 1):.1e} an epoch (the paper: 5); give at most {MAX_HYPER_ITERS:,}")
@@ -294,7 +319,7 @@ def check_sizes(cfg:Config, info):
     if min(hw) < least: raise _bad('model', cfg.model, f"takes images of at least {least}x{least} pixels, and {info.name}'s are {hw[0]}x{hw[1]}; "
                                   f"give --image-size {least} or more")
     check_bounds(cfg, info)
-    if cfg.switches.learns and cfg.hyper_batch_size > held:
+    if cfg.learns and cfg.hyper_batch_size > held:
         raise _bad('hyper_batch_size', cfg.hyper_batch_size, f"is more than the {held} validation points of {info.name}: each hyper-step's "
                    f"validation batch would repeat points; give at most {held}")
     if cfg.switches.clean != 'NONE' and cfg.cl_folds > n: raise _bad('cl_folds', cfg.cl_folds, f"is more than the {n} train points of {info.name}")
@@ -323,7 +348,7 @@ def make_config(dataset:str='Digits',  # a key of `DATASETS`, your own image fol
     cfg = Config(dataset=info.name, method=method, scale=scale, **{**(PAPER[info.family] if scale == 'paper' else CPU), **kw})
     check_settings(cfg)
     if cfg.valid_size is not None and cfg.valid_size >= 1: cfg.valid_size = int(cfg.valid_size)  # 500.0 from a flag: 500 points
-    if 'hyper_batch_size' not in kw and cfg.switches.learns:  # a preset's hyper batch fits the data; one you give is checked
+    if 'hyper_batch_size' not in kw and cfg.learns:  # a preset's hyper batch fits the data; one you give is checked
         cfg.hyper_batch_size = _preset_hyper_batch(cfg, info)
     check_sizes(cfg, info)
     run_policy(cfg)

@@ -198,9 +198,10 @@ def cell_name(cfg) -> str:
     return f"ir_{int(c['ir'])}_sr_{float(c['sr'])}_nr_{float(c['nr'])}{abl}"
 
 def run_name(cfg) -> str:
-    "File stem of a run's outputs: `{method}_{cell_name}`, then `_{tag}` and `_paper` as set"
+    "File stem of a run's outputs: `{method}_{cell_name}`, then `_frozen-{tables}`, `_{tag}` and `_paper` as set"
     c = _as_dict(cfg)
-    extra = (f"_{check_name(c['tag'], 'tag')}" if c.get('tag') else '') + ('_paper' if c.get('scale') == 'paper' else '')
+    frozen = f"_frozen-{check_name(c['freeze'].replace(',', '-'), 'freeze')}" if c.get('freeze') else ''
+    extra = frozen + (f"_{check_name(c['tag'], 'tag')}" if c.get('tag') else '') + ('_paper' if c.get('scale') == 'paper' else '')
     return f"{check_name(c['method'], 'method')}_{cell_name(c)}{extra}"
 
 def os_error(e:OSError) -> str:

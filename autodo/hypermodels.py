@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from fastcore.basics import patch
 
 from .config import LOSSES
+from .losses import Criterion
 from kornia.geometry.transform import get_affine_matrix2d, warp_affine
 
 # %% auto #0
@@ -38,15 +39,16 @@ class PerPoint(nn.Module):
                  n:int=1):  # rows, when `init` is `(D,)`
         super().__init__()
         self.register_buffer('table', (init.expand(n, -1) if init.ndim == 1 else init).clone().float())
+        self.frozen = False  # kept at its start: its rows never require grad (an ablation, see `AutoDO`'s `freeze`)
 
     @property
     def shared(self) -> bool: return len(self.table) == 1
 
     def rows(self, idx:torch.Tensor, grad:bool=True) -> Rows:
-        "The rows of points `idx` (row 0 for all if shared), as a leaf that requires grad when `grad`"
+        "The rows of points `idx` (row 0 for all if shared), as a leaf that requires grad when `grad` (and the table is not frozen)"
         idx = torch.zeros_like(idx) if self.shared else idx.to(self.table.device)
         uniq, inverse = idx.unique(return_inverse=True)
-        leaf = self.table[uniq].clone().requires_grad_(grad)
+        leaf = self.table[uniq].clone().requires_grad_(grad and not self.frozen)
         return Rows(uniq, leaf, leaf[inverse])
 
     def __repr__(self): return f'{type(self).__name__}({tuple(self.table.shape)})'
@@ -158,6 +160,7 @@ def kl_soft(logits:torch.Tensor, soft_logits:torch.Tensor, symmetric:bool=False)
 class LossTerm(nn.Module):
     "A per-point loss hyperparameter: its table `params`, and how it changes the per-sample train loss"
     diagnostics:tuple = ()  # the `learned_stats` keys a results table shows for it
+    replaces_loss:bool = False  # whether its `per_sample` takes the place of the criterion (then only cross-entropy may be asked for)
 
     def per_sample(self, logits:torch.Tensor, targets:torch.Tensor, value:torch.Tensor) -> torch.Tensor|None:
         "A per-sample loss in place of cross-entropy, from the batch's rows `value` (None: cross-entropy stays)"
@@ -187,6 +190,7 @@ class LossWeights(LossTerm):
 class SoftLabels(LossTerm):
     "$\\lambda^S$: a soft label per point (logits), which starts as its given label smoothed by `eps`"
     diagnostics = ('soft_label_clean_share', 'soft_clean_gain_share', 'soft_clean_prob_change')
+    replaces_loss = True
     def __init__(self, n:int, num_classes:int, targets:torch.Tensor|None=None, symmetric:bool=False, eps:float=0.05, mode:str='SOFT', **kwargs):
         super().__init__()
         if targets is None or len(targets) != n: raise ValueError(f"mode={mode!r} needs targets: the {n} train labels")
@@ -195,16 +199,20 @@ class SoftLabels(LossTerm):
 
 # %% ../nbs/07_hypermodels.ipynb #d46aa0ad
 class LossModel(nn.Module):
-    "The train loss under per-point loss weights (WGHT), soft labels (SOFT), both (BOTH) or neither (NONE): the terms `LOSSES[mode]`"
+    "The train loss (`criterion`) under per-point loss weights (WGHT), soft labels (SOFT), both (BOTH) or neither (NONE): the terms `LOSSES[mode]`"
     def __init__(self,
                  n:int,  # training points
                  num_classes:int,
                  mode:str='NONE',  # a key of `autodo.config.LOSSES`: NONE, WGHT, SOFT or BOTH
                  targets:torch.Tensor|None=None,  # `(n,)` train labels, to start the soft labels from (SOFT, BOTH)
                  symmetric:bool=False,  # symmetric KL (the paper uses it when IR != 1 or NR != 0)
-                 eps:float=0.05):  # label smoothing of the soft labels' start
+                 eps:float=0.05,  # label smoothing of the soft labels' start
+                 criterion:str='CE'):  # the per-sample loss where no soft label replaces it: a key of `autodo.config.CRITERIA`
         super().__init__()
         if mode not in LOSSES: raise ValueError(f"mode={mode!r} is unknown; use one of {', '.join(LOSSES)}")
+        if criterion != 'CE' and any(LOSS_TERMS[t].replaces_loss for t in LOSSES[mode]):
+            raise ValueError(f"criterion={criterion!r} would be replaced by mode={mode!r}'s soft-label loss; use criterion='CE' with it")
+        self.criterion = Criterion(criterion, targets, num_classes)
         self.mode, self.num_classes, self.symmetric, self.eps = mode, num_classes, symmetric, eps
         self.terms = nn.ModuleDict({t: LOSS_TERMS[t](n, num_classes, targets=targets, symmetric=symmetric, eps=eps, mode=mode)
                                     for t in LOSSES[mode]})
@@ -227,7 +235,7 @@ def forward(self:LossModel, logits:torch.Tensor, targets:torch.Tensor, rows:list
     "Mean train loss of a batch; `rows` from `self.rows(idx)` (omit for mode NONE)"
     terms, values = list(self.terms.values()), [r.value for r in rows or []]
     per = next((p for t, v in zip(terms, values) if (p := t.per_sample(logits, targets, v)) is not None), None)
-    if per is None: per = F.cross_entropy(logits, targets, reduction='none')
+    if per is None: per = self.criterion(logits, targets)
     for t, v in zip(terms, values):
         if (w := t.weight(v)) is not None: per = w * per
     return per.mean()

@@ -91,7 +91,7 @@ class AutoDO:
                  num_classes:int,
                  augment:str='SEP',  # learned augmentation: 'SEP' per point, 'SHA' shared by all, 'NONE'
                  loss:str='BOTH',  # 'WGHT' loss weights, 'SOFT' soft labels, 'BOTH', or 'NONE'
-                 targets:torch.Tensor|None=None,  # `(n_train,)` train labels, where the soft labels start (SOFT, BOTH)
+                 targets:torch.Tensor|None=None,  # `(n_train,)` train labels: where the soft labels start (SOFT, BOTH); the class shares of LA
                  *,
                  symmetric:bool=True,  # symmetric KL for soft labels (the paper's choice for biased data)
                  hyper_lr:float=0.05,  # RMSprop learning rate of the hyperparameters (the paper's)
@@ -99,7 +99,9 @@ class AutoDO:
                  upsample:int=1,  # warp at this multiple of the resolution (the paper: 4)
                  solver:str='neumann', iters:int=5, alpha:float=0.01,  # the inverse-Hessian solver, see `hypergrad`
                  last_layer:str='classifier',  # the model's last linear layer, whose weight is theta (e.g. 'fc')
-                 distributed:bool=False):  # data-parallel: every process of the `torch.distributed` group passes its share of each batch
+                 distributed:bool=False,  # data-parallel: every process of the `torch.distributed` group passes its share of each batch
+                 criterion:str='CE',  # the per-sample loss, a key of `autodo.config.CRITERIA` (`autodo.losses`); CE where soft labels replace it
+                 freeze:tuple=()):  # ablation: names of tables (`autodo.config.TABLES`) kept at their start: they warp and weigh, but never learn
         if augment not in AUGMENT_MODES: raise ValueError(f"augment={augment!r} is unknown; use one of {', '.join(AUGMENT_MODES)}")
         if solver not in SOLVERS: raise ValueError(f"solver={solver!r} is unknown; use one of {', '.join(SOLVERS)}")
         if soft_norm not in ('logit', 'row'): raise ValueError(f"soft_norm={soft_norm!r} is unknown; use 'logit' or 'row'")
@@ -109,16 +111,25 @@ class AutoDO:
         hyper_lr, alpha = check_real(hyper_lr, 'hyper_lr', positive=True), check_real(alpha, 'alpha', positive=True)
         if targets is not None: check_labels(targets, num_classes, 'targets', n_train)
         self.aug_model = AugmentModel(n_train, shared=augment == 'SHA', upsample=upsample) if augment != 'NONE' else None
-        self.loss_model = LossModel(n_train, num_classes, loss, targets=targets, symmetric=symmetric)
+        self.loss_model = LossModel(n_train, num_classes, loss, targets=targets, symmetric=symmetric, criterion=criterion)
+        _need(isinstance(freeze, (tuple, list)), 'freeze', freeze, "it must be a tuple of table names, e.g. ('augment',)")
+        if unknown := [f for f in freeze if f not in self._named_tables()]:
+            raise AutoDOInputError(f"freeze names {', '.join(map(str, unknown))}: this AutoDO holds {', '.join(self._named_tables()) or 'no tables'}")
+        for name in freeze: self._named_tables()[name].frozen = True
         tables = self.tables
         self.opt = SparseRMSprop(tables, lr=hyper_lr, row_norm=[soft_norm == 'row' and t is self.loss_model.soft for t in tables])
         self.n_train, self.num_classes, self.modes = n_train, num_classes, (augment, loss)
         self.solver, self.iters, self.alpha, self.last_layer, self.distributed = solver, iters, alpha, last_layer, distributed
 
+    def _named_tables(self) -> dict:
+        "Every table it holds, learned or frozen, by name (`autodo.config.TABLES`)"
+        return ({'augment': self.aug_model.params} if self.aug_model is not None else {}) | \
+               {name: term.params for name, term in self.loss_model.terms.items()}
+
     @property
     def tables(self) -> list:
-        "The `PerPoint` tables it learns: augmentation, then weights, then soft labels (those switched on)"
-        return ([self.aug_model.params] if self.aug_model is not None else []) + self.loss_model.tables
+        "The `PerPoint` tables it learns: augmentation, then weights, then soft labels (those switched on and not frozen)"
+        return [t for t in self._named_tables().values() if not t.frozen]
 
     @property
     def learns(self) -> bool:
@@ -242,7 +253,7 @@ def validation_features(features, aug_model:AugmentModel|None, x:torch.Tensor) -
 def hyper_step(model:nn.Module,  # a network whose last linear layer is `last_layer` (its weight is theta)
                aug_model:AugmentModel|None,  # learned augmentation (SHA or SEP), or None
                loss_model:LossModel,  # loss weights and soft labels (mode NONE learns nothing)
-               opt:SparseRMSprop,  # over `aug_model.params` and `loss_model.tables`, in that order
+               opt:SparseRMSprop,  # over `aug_model.params` and `loss_model.tables` (those not frozen), in that order
                val_batch:tuple,  # `(x, y)`: clean validation images and labels
                train_batch:tuple,  # `(x, y, idx)`: train images, labels and their points' indices
                *,
@@ -256,8 +267,8 @@ def hyper_step(model:nn.Module,  # a network whose last linear layer is `last_la
     share = 1 / dist.get_world_size() if distributed else 1.
     with eval_mode(model):
         aug_rows, loss_rows = aug_model.params.rows(idx) if aug_model is not None else None, loss_model.rows(idx)
-        rows = ([aug_rows] if aug_rows is not None else []) + loss_rows  # the order of `opt`'s tables
-        if not rows: raise ValueError("hyper_step has nothing to learn: give an augmentation model or a loss model other than NONE")
+        rows = ([aug_rows] if aug_rows is not None else []) + loss_rows  # the order of `opt`'s tables (frozen ones aside)
+        if not any(r.leaf.requires_grad for r in rows): raise ValueError("hyper_step has nothing to learn: give an augmentation model or a loss model other than NONE, not all frozen")
         with record_function('hyper: augmentation'): x_aug = aug_model(xt, aug_rows.value) if aug_model is not None else xt
         with record_function('hyper: train forward'): train_loss = share * loss_model(head(features(x_aug)), yt, loss_rows)
         with record_function('hyper: validation forward'):
@@ -270,6 +281,7 @@ def rows_step(head:nn.Linear,  # the network's last linear layer: its weight is 
               train_loss:torch.Tensor, val_loss:torch.Tensor,  # scalars with graphs to `head.weight` (and the leaves of `rows`)
               *, solver:str='neumann', iters:int=5, alpha:float=0.01, distributed:bool=False) -> dict:
     "The hypergradient of the batch's rows from losses already built, then a sparse RMSprop step on them; the step's statistics"
+    rows = [r for r in rows if r.leaf.requires_grad]  # a frozen table's rows take no step
     grads, stats = hypergrad(train_loss, val_loss, [head.weight], [r.leaf for r in rows], solver=solver, iters=iters,
                              alpha=alpha, return_stats=True, reduce=all_sum if distributed else None)
     touched = [r.idx for r in rows]

@@ -21,8 +21,8 @@ from .plots import CURVES, plot_learning_curves
 
 # %% auto #0
 __all__ = ['DIAGNOSTICS', 'RESULT_COLUMNS', 'RUN_COLUMNS', 'load_history', 'result_row', 'results_frame', 'collect_results',
-           'check_one_setting', 'summarize', 'paper_results', 'runs_label', 'table_layout', 'render_table',
-           'diagnostics_layout']
+           'check_one_setting', 'summarize', 'paper_results', 'variant_names', 'runs_label', 'table_layout',
+           'render_table', 'diagnostics_layout']
 
 # %% ../nbs/11_results.ipynb #0b349c77
 def _metrics_line(path, k:int, line:str) -> dict:
@@ -47,7 +47,7 @@ def load_history(path) -> pd.DataFrame:
 DIAGNOSTICS = [*LEARNED_DIAGNOSTICS, 'hyper_steps_skipped']
 RESULT_COLUMNS = ['test_error_best', 'test_error_final', 'test_error_at_best_valid', 'minority_test_acc', *DIAGNOSTICS,
                   'hyper_movement_budget', 'wall_time_s', 'cleaned_out', 'cleaned_out_noisy', 'cleaning_time_s']
-RUN_COLUMNS = ['dataset', 'scale', 'model', 'ir', 'sr', 'nr', 'method', 'tag', 'overfit', 'oversplit', 'run', 'epochs', 'setting']
+RUN_COLUMNS = ['dataset', 'scale', 'model', 'ir', 'sr', 'nr', 'method', 'freeze', 'tag', 'overfit', 'oversplit', 'run', 'epochs', 'setting']
 
 def result_row(r:dict) -> dict:
     "One table row of a results dictionary: what identifies the run (`setting`: all of it but the run and seed), then `RESULT_COLUMNS`"
@@ -93,6 +93,13 @@ def _cell(mean, std, bold, fmt):
     s = f'{mean:{fmt}}' + ('' if pd.isna(std) else f' ± {std:{fmt}}')
     return f'**{s}**' if bold else s
 
+def variant_names(df:pd.DataFrame) -> pd.Series:
+    "Each row's method with its variant, if any: its frozen tables and its tag, e.g. `autodo_aws[augment frozen]`, `autodo_aws[row]`"
+    def name(method, freeze, tag):
+        parts = ([f"{freeze.replace(',', ', ')} frozen"] if freeze else []) + ([tag] if tag else [])
+        return method + (f"[{'; '.join(parts)}]" if parts else '')
+    return pd.Series([name(*r) for r in zip(df.method, df.freeze, df.tag)], index=df.index, dtype=object)
+
 def runs_label(n:int) -> str:
     "How many runs a table cell averages: `1 run`, `3 runs`"
     return f"{n} run" if n == 1 else f"{n} runs"
@@ -102,7 +109,7 @@ def table_layout(summary:pd.DataFrame, dataset:str, *, with_paper:bool=True, fmt
     s = summary[(summary.dataset == dataset) & ~summary.overfit & ~summary.oversplit]
     scales = s.scale.map(lambda c: f' ({c} scale)') if s.scale.nunique() > 1 else ''  # a root holding both scales: a row for each
     subsets = s.sr.map(lambda r: f' (sr={r:g})') if s.sr.nunique() > 1 else ''  # and runs on subsets of other sizes
-    s = s.assign(method=s.method + s.tag.map(lambda t: f'[{t}]' if t else '') + scales + subsets)
+    s = s.assign(method=variant_names(s) + scales + subsets)
     paper = paper_results().query('dataset == @dataset')
     order = {m: i for i, m in enumerate(METHODS)}  # the registry's order, a variant (tag, scale) after its method
     methods = sorted(set(s.method), key=lambda m: (order.get(re.split(r'[\[ ]', m)[0], len(order)), m))
@@ -147,7 +154,7 @@ def diagnostics_layout(df:pd.DataFrame,  # from `collect_results`
                        dataset:str, ir:int, nr:float, fmt:str='.2f') -> pd.DataFrame:
     "Mean ± std over runs of the `DIAGNOSTICS` of each learning method in one IR-NR column"
     d = df[(df.dataset == dataset) & (df.ir == ir) & np.isclose(df.nr, nr) & ~df.overfit & ~df.oversplit]
-    d = d.assign(method=d.method + d.tag.map(lambda t: f'[{t}]' if t else ''))
+    d = d.assign(method=variant_names(d))
     cols = [c for c in DIAGNOSTICS if d[c].notna().any()]
     d = d[d[cols].notna().any(axis=1)]
     g = d.groupby('method', sort=False)[cols]

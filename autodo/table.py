@@ -31,7 +31,7 @@ def experiment_notebook() -> Path:
 
 # %% ../nbs/13_table.ipynb #fd2cc98a
 NOTEBOOK_PARAMS = ('sr', 'device')  # settings the experiment notebook takes as parameters of their own
-_APPLIES = {'policy_tables_of': lambda s: s.augment in POLICY_TABLES, 'hyper_mode': lambda s: s.learns,
+_APPLIES = {'policy_tables_of': lambda s: s.augment in POLICY_TABLES, 'hyper_mode': lambda s: s.learns, 'freeze': lambda s: s.learns,
             **{k: lambda s: s.clean != 'NONE' for k in CLEAN_SETTINGS}}  # settings of some rows only: the others are made without them
 
 MAX_CELLS = 10_000

@@ -200,7 +200,8 @@ def setup_model(self:Run):
     self.ado = AutoDO(len(self.train_set), info.num_classes, augment=cfg.switches.learned_augment,
                       loss=cfg.switches.loss, targets=self.split.targets, symmetric=symmetric_soft_loss(cfg, info), hyper_lr=cfg.hyper_lr,
                       soft_norm=cfg.soft_norm, upsample=cfg.upsample, solver=cfg.solver, iters=cfg.hyper_iters,
-                      alpha=cfg.hyper_alpha, distributed=self.world > 1).to(self.device)
+                      alpha=cfg.hyper_alpha, distributed=self.world > 1, criterion=cfg.switches.criterion,
+                      freeze=tuple(cfg.freeze.split(',')) if cfg.freeze else ()).to(self.device)
 
 # %% ../nbs/10_train.ipynb #bf3b4350
 def _progress(it, on:bool, **kw):
@@ -512,7 +513,7 @@ def run_results(cfg:Config, history:list[dict],  # the run's configuration and p
                 minority_test_acc=float(np.mean(final['test_per_class'][num_classes // 2:])),
                 **learned_stats(frame, num_classes),
                 **(dict(hyper_steps=sum(m['hyper_steps'] for m in hyper), hyper_steps_skipped=sum(m['hyper_skipped'] for m in hyper),
-                        hyper_movement_budget=round(movement_budget(cfg, len(frame)), 3)) if cfg.switches.learns else {}),
+                        hyper_movement_budget=round(movement_budget(cfg, len(frame)), 3)) if cfg.learns else {}),
                 **({'soft_loss': soft_loss} if soft_loss else {}),
                 n_train=len(frame), n_noisy=int(frame.noisy.sum()), n_select=n_select, **(cleaning or {}),
                 wall_time_s=round(sum(m['time_total'] for m in history), 2), peak_memory_mb=round(peak_bytes / 2**20, 1),
@@ -543,7 +544,7 @@ def warn_if_short(cfg:Config, n_train:int, num_classes:int):
 class ShortRunCheck(Callback):
     "Before training, `warn_if_short` for a method that learns (the first process)"
     def before_fit(self, run, start):
-        if run.cfg.switches.learns and run.rank == 0: warn_if_short(run.cfg, len(run.split.train_idx), run.info.num_classes)
+        if run.cfg.learns and run.rank == 0: warn_if_short(run.cfg, len(run.split.train_idx), run.info.num_classes)
 
 # %% ../nbs/10_train.ipynb #51aec3e4
 @patch

@@ -24,6 +24,7 @@ def module_graph() -> dict:
 LAYERS = [{'core'},  # files, names, settings' metadata, the one error exit
           {'data', 'bias', 'policies', 'models', 'hypergrad', 'cleaning'},  # datasets, the bias split, fixed policies, networks, solvers, confident learning
           {'config'},  # methods and settings: what a run is
+          {'losses'},  # the simple losses, and the criterion every method trains with
           {'hypermodels', 'method'},  # AutoDO
           {'plots'},  # figures of plain frames
           {'train'},  # the training recipe and its callbacks

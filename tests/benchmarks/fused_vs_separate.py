@@ -45,12 +45,15 @@ def main(argv=None):
         futures = {k: pool.submit(one_run, *args) for k, args in jobs.items()}
         df = pd.DataFrame([dict(cell=k[0], **f.result()) for k, f in futures.items()])
     df.to_csv(root / 'fused_vs_separate.csv', index=False)
-    cols = [*PROTOCOLS, 'minority', 'wall_s']
-    g = df.groupby(['cell', 'mode'], sort=False)
-    m, s = g[cols].mean(), g[cols].std(ddof=1).fillna(0)
-    table = pd.DataFrame({c: [f'{m.loc[k, c]:.1f} ± {s.loc[k, c]:.1f}' for k in m.index] for c in cols}, index=m.index)
     print(f'AutoDO(A,W,S), CPU preset, runs {a.runs}: test error (%) under each protocol, minority-class test accuracy (%), '
           f'wall seconds per run ({a.jobs} runs at a time, one thread each)\n')
-    print(table.to_markdown())
+    print(mean_std_table(df, ['cell', 'mode']).to_markdown())
+
+def mean_std_table(df:pd.DataFrame, by:list) -> pd.DataFrame:
+    "Mean ± std over runs of every protocol, the minority accuracy and the wall time, per group `by`"
+    cols = [*PROTOCOLS, 'minority', 'wall_s']
+    g = df.groupby(by, sort=False)
+    m, s = g[cols].mean(), g[cols].std(ddof=1).fillna(0)
+    return pd.DataFrame({c: [f'{m.loc[k, c]:.1f} ± {s.loc[k, c]:.1f}' for k in m.index] for c in cols}, index=m.index)
 
 if __name__ == '__main__': main()
