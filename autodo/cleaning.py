@@ -105,7 +105,10 @@ def run_probs(run,  # a run whose data and split are set up (`autodo.train.Run.s
     idx = sp.train_idx
     fit = dict(folds=folds, epochs=epochs, model=cfg.model, batch_size=cfg.batch_size, lr=cfg.lr, seed=run.seed)
     path = RunStore(cfg.root).split_path(cfg).with_name(f"oos_probs_{cfg.model}_{folds}x{epochs}_{cell_name(cfg)}.pt")
-    if folds > len(idx): raise LabelIssueError(f"cl_folds={folds} (--cl-folds) is more than the {len(idx)} train points; give at most {len(idx)}")
+    counts = torch.bincount(sp.targets[idx], minlength=C)
+    if folds > counts.max():  # no fold split can give every fold a point of any class
+        raise LabelIssueError(f"cl_folds={folds} (--cl-folds) is more than the {int(counts.max())} train points of the largest class "
+                              f"(label {int(counts.argmax())}): each fold needs some; give at most {int(counts.max())}")
     key = probs_key(idx, sp.targets[idx], **fit)
     saved = _saved_probs(path, key, (len(idx), C))
     if saved is not None: return saved

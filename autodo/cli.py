@@ -135,7 +135,7 @@ def results_cli(argv=None):
     add_options(p, Config, only=('dataset', 'root'))
     add_options(p, ResultsOptions)
     args = p.parse_args(argv)
-    with command_errors('autodo-results'):
+    with command_errors('autodo-results', outputs={'--out': args.out}):
         from autodo.data import dataset_name
         from autodo.results import collect_results, render_table, summarize, table_layout
         kw, o = given(args, Config), options(args, ResultsOptions)
@@ -163,7 +163,7 @@ def density_cli(argv=None):
     add_options(p, Config, only=('dataset', 'ir', 'nr', 'sr', 'run', 'root'), defaults=dict(ir=10, nr=0.1))
     add_options(p, DensityOptions)
     args = p.parse_args(argv)
-    with command_errors('autodo-density'):
+    with command_errors('autodo-density', outputs={'--out': args.out}):
         from autodo.data import dataset_name
         from autodo.density import density_figures
         kw, o = given(args, Config), options(args, DensityOptions)
@@ -186,7 +186,7 @@ def labels_cli(argv=None):
     add_options(p, Config, skip=('method', 'progress'), preset=PRESET_FIELDS)  # the cell's settings, as its run was made with
     add_options(p, LabelsOptions)
     args = p.parse_args(argv)
-    with command_errors('autodo-labels'):
+    with command_errors('autodo-labels', outputs={'--out': args.out}):
         kw, o = given(args, Config), options(args, LabelsOptions)
         kw.pop('method', None)  # --method is the finished run's (`LabelsOptions`), not a setting of the cell
         cl = {k: kw.pop(k) for k in CLEAN_SETTINGS if k in kw}  # confident learning's models; a run that cleaned: its own

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #d6618bbd
 from __future__ import annotations
-import argparse, contextlib, dataclasses, errno, fcntl, json, math, numbers, os, re, shutil, signal, socket, stat, sys, tempfile, time, warnings
+import argparse, contextlib, dataclasses, errno, fcntl, json, math, numbers, os, re, shutil, signal, socket, stat, sys, tempfile, threading, time, warnings
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 
@@ -14,9 +14,10 @@ from fastcore.basics import patch_to
 __all__ = ['OUTPUTS', 'NAME', 'AutodoError', 'DiskFullError', 'LinkedFileError', 'umask', 'atomic_write', 'open_plain',
            'torch_load_plain', 'plain_path', 'project_root', 'default_root', 'setting', 'runtime_fields', 'identity',
            'field_defaults', 'config_diff', 'flags_of', 'flag_of', 'field_type', 'SettingError', 'check_field',
-           'check_fields', 'check_name', 'cell_name', 'run_name', 'os_error', 'CorruptResultsError', 'RunStore',
-           'check_results', 'torch_load_error', 'read_results', 'is_finished', 'RunLockedError', 'die_with_parent',
-           'CommandParser', 'key_value', 'add_options', 'given', 'options', 'command_errors']
+           'check_fields', 'check_name', 'cell_name', 'run_name', 'failed_flag', 'os_error', 'CorruptResultsError',
+           'RunStore', 'check_results', 'torch_load_error', 'read_results', 'is_finished', 'RunLockedError',
+           'die_with_parent', 'CommandParser', 'key_value', 'add_options', 'given', 'options', 'Terminated',
+           'command_errors']
 
 # %% ../nbs/00_core.ipynb #a4aabde0
 class AutodoError(Exception):
@@ -204,11 +205,20 @@ def run_name(cfg) -> str:
     extra = frozen + (f"_{check_name(c['tag'], 'tag')}" if c.get('tag') else '') + ('_paper' if c.get('scale') == 'paper' else '')
     return f"{check_name(c['method'], 'method')}_{cell_name(c)}{extra}"
 
-def os_error(e:OSError) -> str:
-    "An `OSError` as one line that names the file and what to do, for the command lines"
+def failed_flag(filename, outputs:dict) -> str:
+    "The flag of `outputs` (flag -> the path it gave) whose path is `filename`, lies under it or above it; else `--data`"
+    if filename:
+        f = Path(filename).absolute()
+        for flag, p in outputs.items():
+            if p is not None and ((q := Path(p).absolute()) == f or f in q.parents or q in f.parents): return flag
+    return '--data'
+
+def os_error(e:OSError, outputs:dict|None=None) -> str:
+    "An `OSError` as one line that names the file, the flag that gave it (`outputs`: flag -> path; else --data) and what to do"
     if getattr(e, 'errno', None) == errno.ENOSPC: return str(e) if isinstance(e, DiskFullError) else f"no space left on the disk ({e})"
-    where = f" {e.filename!r}" if getattr(e, 'filename', None) else ''
-    return f"{e.strerror or e}:{where}; give --data a folder you can read and write, with free space"
+    filename = getattr(e, 'filename', None)
+    where = f" {filename!r}" if filename else ''
+    return f"{e.strerror or e}:{where}; give {failed_flag(filename, outputs or {})} a folder you can read and write, with free space"
 
 # %% ../nbs/00_core.ipynb #0e088a06
 class CorruptResultsError(ValueError):
@@ -410,13 +420,24 @@ def _exit(prog:str, msg:str, code:int):
     print(f'{prog}: {msg}', file=sys.stderr)
     sys.exit(code)
 
+class Terminated(KeyboardInterrupt):
+    "SIGTERM (`kill`, a scheduler's cancel), raised where the command is, so that it stops as after Ctrl-C: files closed, locks freed"
+
+def _raise_terminated(signum, frame): raise Terminated()
+
 @contextlib.contextmanager
 def command_errors(prog:str,  # the command, which starts every line it prints
-                   again:str='run the same command again'):  # what to do after Ctrl-C
+                   again:str='run the same command again',  # what to do after Ctrl-C
+                   outputs:dict|None=None):  # flag -> path of the command's own outputs (e.g. `--out`), named when they fail
     "The one error exit of the command lines: mistakes as `prog: error: ...` (exit 2), Ctrl-C as exit 130, warnings as one line"
+    main = threading.current_thread() is threading.main_thread()  # only the main thread may set signal handlers
+    old = signal.signal(signal.SIGTERM, _raise_terminated) if main else None
     with warnings.catch_warnings():
         warnings.showwarning = lambda message, *args, **kw: print(f'{prog}: warning: {message}', file=sys.stderr)
         try: yield
+        except Terminated: _exit(prog, f'error: terminated (SIGTERM); {again}', 143)
         except KeyboardInterrupt: _exit(prog, f'error: interrupted; {again}', 130)
         except (AutodoError, ValueError, FileNotFoundError) as e: _exit(prog, f'error: {e}', 2)
-        except OSError as e: _exit(prog, f'error: {os_error(e)}', 2)
+        except OSError as e: _exit(prog, f'error: {os_error(e, outputs)}', 2)
+        finally:
+            if main: signal.signal(signal.SIGTERM, old)

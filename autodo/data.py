@@ -21,7 +21,8 @@ from fastcore.basics import patch
 __all__ = ['SPLITS', 'AUGMENT_OPS', 'DATASETS', 'OWN_DATA_HINT', 'MAX_PIXELS', 'MAX_IMAGE_SIZE', 'IndexedDataset', 'DatasetInfo',
            'register_dataset', 'UnknownDatasetError', 'get_info', 'dataset_name', 'digits_arrays',
            'DatasetFilesMissing', 'missing_files', 'load_dataset', 'CorruptImageError', 'TooLargeError', 'image_tensor',
-           'stack_images', 'channel_stats', 'memory_bytes', 'own_dataset', 'LinkError', 'image_folder']
+           'stack_images', 'channel_stats', 'memory_bytes', 'own_dataset', 'LinkError', 'LooseImagesWarning',
+           'image_folder']
 
 # %% ../nbs/01_data.ipynb #a76bad10
 class IndexedDataset(Dataset):
@@ -540,10 +541,22 @@ def _class_folders(path:Path) -> dict:
                              f"{sorted(set(names) ^ set(classes['train']))}; give every split the same class folders")
     return classes
 
+class LooseImagesWarning(UserWarning):
+    "Images that lie in a split folder itself, outside any class folder: they have no label and are not used"
+
+def _warn_loose_images(path:Path, splits, extensions:tuple):
+    "Warn, naming a few, of the images directly in `path/<split>/` (not in a class folder)"
+    for s in splits:
+        loose = sorted(e.name for e in _scan(path / s) if not e.is_dir() and e.name.lower().endswith(extensions) and not e.name.startswith('.'))
+        if loose: warnings.warn(f"{path / s} holds {len(loose)} image(s) outside any class folder ({', '.join(loose[:3])}"
+                                f"{', ...' if len(loose) > 3 else ''}): they have no label and are not used; move each into "
+                                f"{path / s}/<class>/", LooseImagesWarning, stacklevel=3)
+
 def _list_folder(path:Path) -> tuple[tuple, tuple]:
     "Class names, and `(split, file, label, bytes, mtime_ns)` of each image of image folder `path`"
     from torchvision.datasets.folder import IMG_EXTENSIONS
     classes = _class_folders(path)
+    _warn_loose_images(path, classes, IMG_EXTENSIONS)
     seen, rows = {os.path.realpath(path): str(path)}, []
     for d in [path / s for s in classes] + [path / s / c for s in classes for c in classes[s]]:
         _see(str(d), os.path.realpath(d), seen, os.path.realpath(d.parent))

@@ -14,7 +14,7 @@ import torch
 from .core import RunStore, atomic_write
 from .data import dataset_name
 from .train import Config, Run
-from .plots import point_groups, soft_label_panel, learned_figure
+from .plots import augment_figure, point_groups, soft_label_panel, learned_figure
 
 # %% auto #0
 __all__ = ['load_run', 'find_run', 'test_predictions', 'tsne', 'density_figure', 'point_frame', 'density_figures']
@@ -78,7 +78,7 @@ def point_frame(run:Run) -> pd.DataFrame:
 
 # %% ../nbs/12_density.ipynb #43429e27
 def density_figures(root, dataset:str, ir:int, nr:float, run:int=0, out=None, max_points:int=2000, **where) -> dict:
-    "The density figures of one table column: baseline, FAA (else RAA, else neither), AutoDO lambda^{A,W,S}"
+    "The density figures of one table column (baseline, FAA, else RAA, else neither, and AutoDO lambda^{A,W,S}), and what AutoDO learned"
     find = lambda m: find_run(root, dataset, m, ir, nr, run, **where)
     found = {'baseline': find('baseline')}
     for policy in ('faa', 'raa'):  # the paper's middle column, where the table has it
@@ -89,7 +89,9 @@ def density_figures(root, dataset:str, ir:int, nr:float, run:int=0, out=None, ma
     what = f'{dataset} IR={ir} NR={nr} run{run}, {scale} scale'
     figs = dict(density=density_figure(runs, what, max_points),
                 learned=learned_figure(point_frame(runs['autodo_aws']), runs['autodo_aws'].info.num_classes,
-                                        f'what AutoDO lambda^(A,W,S) learned: {what}'))
+                                        f'what AutoDO lambda^(A,W,S) learned: {what}'),
+                augment=augment_figure(point_frame(runs['autodo_aws']), runs['autodo_aws'].info.num_classes,
+                                       f'where the learned augmentation went: {what}'))
     if out is not None:
         for k, f in figs.items():
             atomic_write(Path(out) / f'{k}_{dataset}_ir_{ir}_nr_{nr}_{scale}.png',

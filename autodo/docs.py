@@ -250,7 +250,7 @@ def notebook_title(nb:Path) -> str:
     return nb.stem
 
 NAV = {'The method': ['02_bias', '05_hypergrad', '07_hypermodels', '08_method'],
-       'Reproduction': ['01_data', '03_policies', '03a_losses', '04_models', '06_config', '09_plots', '10_train', '11_results', '12_density',
+       'Reproduction': ['01_data', '03_policies', '04_models', '06_config', '06a_losses', '09_plots', '10_train', '11_results', '12_density',
                         'experiments/experiment', 'experiments/table', 'experiments/density'],
        'Your data': ['04a_cleaning', '16_labels'],
        'Tools': ['00_core', '13_table', '14_cli', '15_docs']}

@@ -10,7 +10,8 @@ import pandas as pd
 from .hypermodels import AFFINE_PARAMS, learned_stats
 
 # %% auto #0
-__all__ = ['CURVES', 'plot_learning_curves', 'point_groups', 'soft_label_panel', 'learned_figure']
+__all__ = ['CURVES', 'AUGMENT_START', 'plot_learning_curves', 'point_groups', 'soft_label_panel', 'learned_figure',
+           'augment_by_group', 'augment_figure']
 
 # %% ../nbs/09_plots.ipynb #9d73499b
 CURVES = {'test_acc': 'test accuracy', 'test_loss': 'test loss', 'train_loss': 'train loss'}
@@ -85,6 +86,33 @@ def learned_figure(df:pd.DataFrame,  # from `point_frame`
             ax.axhline(0.2, color='C0', ls=':', lw=1); ax.axhline(0.5, color='C1', ls=':', lw=1)  # the start
             ax.set_xlabel('label'); ax.set_ylim(0, 1); ax.legend(fontsize=7)
             ax.set_title('learned augmentation per label class (dotted: start)', fontsize=9)
+    if title: fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/09_plots.ipynb #759dc605
+AUGMENT_START = dict(probability=0.2, magnitude=0.5)  # where every row of the learned augmentation starts (`AugmentModel`)
+
+def augment_by_group(df:pd.DataFrame,  # from `point_frame`, of a run that learned an augmentation
+                     num_classes:int) -> pd.DataFrame:
+    "One row per point and affine operation: its group (majority/minority, by clean label), learned probability and magnitude"
+    if f'p_{AFFINE_PARAMS[0]}' not in df: raise ValueError('this run learned no augmentation: pick autodo_a_sha, autodo_a, autodo_aw or autodo_aws')
+    g = point_groups(df, num_classes)
+    return pd.concat([pd.DataFrame(dict(operation=op, group=g.group, probability=g[f'p_{op}'], magnitude=g[f'm_{op}']))
+                      for op in AFFINE_PARAMS], ignore_index=True)
+
+# %% ../nbs/09_plots.ipynb #42b7486a
+def augment_figure(df:pd.DataFrame,  # from `point_frame`, of a run that learned an augmentation
+                   num_classes:int, title:str=''):
+    "Learned probability and magnitude of each affine operation, majority against minority classes (the paper's view)"
+    import matplotlib.pyplot as plt, seaborn as sns
+    a = augment_by_group(df, num_classes)
+    fig, axs = plt.subplots(1, 2, figsize=(10, 3.4))
+    for ax, value in zip(axs, AUGMENT_START):
+        sns.barplot(a, x='operation', y=value, hue='group', hue_order=['majority', 'minority'], errorbar='sd', ax=ax)
+        ax.axhline(AUGMENT_START[value], color='grey', ls=':', lw=1)
+        ax.set_ylim(0, 1); ax.set_xlabel(''); ax.tick_params(axis='x', rotation=30, labelsize=8)
+        ax.set_title(f"learned {value}{' (share of the range)' if value == 'magnitude' else ''} per operation; dotted: the start", fontsize=9)
     if title: fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig

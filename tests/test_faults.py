@@ -140,6 +140,18 @@ def test_a_killed_table_runner_takes_its_cells_with_it(tmp_path):
     while store.holder(cfg) is not None and time.time() < deadline: time.sleep(0.2)
     assert store.holder(cfg) is None, 'the cell (papermill and its kernel) died with the table runner'
 
+def test_a_terminated_run_says_so_and_resumes(tmp_path):
+    args = ['--dataset', 'Digits', '--method', 'baseline', '-ir', '10', '-nr', '0.1', '--epochs', '60', '--data', tmp_path, '--no-progress']
+    run = subprocess.Popen([BIN / 'autodo-train', *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    cfg = make_config(root=str(tmp_path), **{**QUICK, 'method': 'baseline', 'epochs': 60, 'hyper_start': None})
+    store, deadline = RunStore(tmp_path), time.time() + 180
+    while not store.path(cfg, 'ckpt').exists() and time.time() < deadline: time.sleep(0.1)
+    run.terminate()  # SIGTERM, as `kill` and schedulers send
+    out, err = run.communicate(timeout=60)
+    assert run.returncode == 143 and 'Traceback' not in err, err
+    assert err.strip().splitlines()[-1] == 'autodo-train: error: terminated (SIGTERM); run the same command again to resume from the last checkpoint'
+    assert store.holder(cfg) is None and store.path(cfg, 'ckpt').exists(), 'the lock freed, the checkpoint kept'
+
 def test_a_diverged_run_is_one_line_and_never_a_result(tmp_path):
     args = ('--dataset', 'Digits', '--method', 'autodo_aws', '-ir', 10, '-nr', 0.1, '--epochs', 3, '--hyper-start', 0, '--data', tmp_path,
             '--no-progress')

@@ -188,6 +188,14 @@ def test_hidden_files_and_folders_are_skipped(two_classes, tmp_path):
     assert info.classes == ('a', 'b') and info.sizes['train'] + info.sizes['test'] == 10
     assert train_cli(two_classes, tmp_path).returncode == 0
 
+def test_images_outside_a_class_folder_are_named_not_silently_dropped(two_classes, tmp_path):
+    for n in ('x.png', 'y.png'): Image.new('L', (8, 8)).save(two_classes / 'train' / n)
+    with pytest.warns(autodo.data.LooseImagesWarning, match=r"holds 2 image\(s\) outside any class folder \(x.png, y.png\)"):
+        info = image_folder(two_classes)
+    assert info.sizes['train'] + info.sizes['test'] == 10  # the class folders' images, no others
+    r = train_cli(two_classes, tmp_path)
+    assert r.returncode == 0 and f"warning: {two_classes / 'train'} holds 2 image(s) outside any class folder" in r.stderr, r.stderr
+
 def test_a_hard_link_under_two_classes_is_refused(two_classes, tmp_path):
     os.link(two_classes / 'train' / 'a' / '0.png', two_classes / 'train' / 'b' / 'dup.png')
     assert_clean_error(train_cli(two_classes, tmp_path), str(two_classes / 'train' / 'b' / 'dup.png'),
