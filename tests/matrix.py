@@ -212,7 +212,7 @@ def installed_wheel(tmp:str) -> dict:
     steps['where'] = run('python', '-c', 'import autodo, autodo.table as t; print(autodo.__file__); print(t.experiment_notebook())')
     steps['train'] = run('autodo-train', '--dataset', 'Digits', '--method', 'autodo_aws', '-sr', '0.3', '--epochs', '2',
                          '--hyper-start', '0', '--data', results, '--no-progress')
-    steps['table'] = run('autodo-table', '--dataset', 'Digits', '--methods', 'baseline', 'autodo_aws', '--columns', '10,0.2',
+    steps['table'] = run('autodo-table', '--dataset', 'Digits', '--methods', 'baseline', 'la_sce', 'autodo_aws', '--columns', '10,0.2',
                          '--data', results, *TABLE_RUN)
     steps['results'] = run('autodo-results', '--data', results)
     steps['density'] = run('autodo-density', '--data', results, '--ir', '10', '--nr', '0.2', '--sr', '0.3', '--out', tmp / 'figures')

@@ -85,5 +85,5 @@ def test_installed_wheel_runs_every_command_elsewhere(tmp_path):
     package, notebook = out['steps']['where'][1].split()
     assert package.startswith(out['venv']) and notebook.startswith(str(Path(package).parent)), 'the wheel, and the notebook it ships'
     assert json.loads(out['steps']['train'][1])['test_error_final'] >= 0
-    assert '2 cells: 0 finished, 2 to run' in out['steps']['table'][1] and '| autodo_aws (1 run)' in out['steps']['results'][1]
-    assert len(out['notebooks']) == 2 and out['figures'] == [f'{k}_Digits_ir_10_nr_0.2_cpu.png' for k in ('augment', 'density', 'learned')]
+    assert '3 cells: 0 finished, 3 to run' in out['steps']['table'][1] and '| la_sce (1 run)' in out['steps']['results'][1]
+    assert '| autodo_aws (1 run)' in out['steps']['results'][1] and len(out['notebooks']) == 3 and out['figures'] == [f'{k}_Digits_ir_10_nr_0.2_cpu.png' for k in ('augment', 'density', 'learned')]
