@@ -27,7 +27,7 @@ def load_run(results:dict,  # a finished run's results, from `find_run` or `RunS
 
 def find_run(root, dataset:str, method:str, ir:int, nr:float, run:int=0, **where) -> dict:
     "The results of the one finished run of `method` on `dataset` (IR, NR, run, and `where`; None: any) under `root`"
-    where = {k: v for k, v in dict(dict(sr=1.0, tag='', overfit=False, oversplit=False), **where).items() if v is not None}
+    where = {k: v for k, v in dict(dict(sr=1.0, tag='', freeze='', overfit=False, oversplit=False), **where).items() if v is not None}
     found = RunStore(root).runs(schema=Config, dataset=dataset, method=method, ir=ir, nr=float(nr), run=run, **where)
     if not found:
         raise FileNotFoundError(f"no finished {method} run of {dataset} IR={ir} NR={nr} run{run} under {str(root)!r}; make it with: "
@@ -91,7 +91,7 @@ def density_figures(root, dataset:str, ir:int, nr:float, run:int=0, out=None, ma
                 learned=learned_figure(point_frame(runs['autodo_aws']), runs['autodo_aws'].info.num_classes,
                                         f'what AutoDO lambda^(A,W,S) learned: {what}'),
                 augment=augment_figure(point_frame(runs['autodo_aws']), runs['autodo_aws'].info.num_classes,
-                                       f'where the learned augmentation went: {what}'))
+                                       f'where the augmentation AutoDO lambda^(A,W,S) learned went: {what}'))
     if out is not None:
         for k, f in figs.items():
             atomic_write(Path(out) / f'{k}_{dataset}_ir_{ir}_nr_{nr}_{scale}.png',

@@ -112,7 +112,7 @@ def augment_figure(df:pd.DataFrame,  # from `point_frame`, of a run that learned
         sns.barplot(a, x='operation', y=value, hue='group', hue_order=['majority', 'minority'], errorbar='sd', ax=ax)
         ax.axhline(AUGMENT_START[value], color='grey', ls=':', lw=1)
         ax.set_ylim(0, 1); ax.set_xlabel(''); ax.tick_params(axis='x', rotation=30, labelsize=8)
-        ax.set_title(f"learned {value}{' (share of the range)' if value == 'magnitude' else ''} per operation; dotted: the start", fontsize=9)
+        ax.set_title(f"learned {value}{' (of the range)' if value == 'magnitude' else ''}; dotted: the start", fontsize=9)
     if title: fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
