@@ -134,15 +134,16 @@ CUTOUT_FILL = (125, 123, 114)
 
 def _cutout(x, v, centre=None):
     B, C, H, W = x.shape
+    size = torch.tensor([[H], [W]], device=x.device)
     side = v * W
-    cy, cx = (torch.rand(2, B, device=x.device) * torch.tensor([[H], [W]], device=x.device)) if centre is None else centre
-    x0, y0 = (cx - side / 2).clamp(min=0).floor(), (cy - side / 2).clamp(min=0).floor()
-    x1, y1 = (x0 + side).clamp(max=W), (y0 + side).clamp(max=H)
-    cols, rows = torch.arange(W, device=x.device), torch.arange(H, device=x.device)
-    inside = ((cols >= x0.view(-1, 1)) & (cols <= x1.view(-1, 1))).view(B, 1, 1, W) & \
-             ((rows >= y0.view(-1, 1)) & (rows <= y1.view(-1, 1))).view(B, 1, H, 1)
+    centre = torch.rand(2, B, device=x.device) * size if centre is None else torch.stack(centre)  # (y, x) per image
+    start = (centre - side / 2).clamp(min=0).floor()
+    end = torch.where(side > 0, (start + side).clamp(max=size), -1)  # an empty square where the side is 0
+    at = torch.arange(max(H, W), device=x.device)
+    span = (at >= start[..., None]) & (at <= end[..., None])  # (2, B, max(H, W)): the square's rows, then its columns
+    inside = span[0, :, None, :H, None] & span[1, :, None, None, :W]
     fill = torch.tensor(CUTOUT_FILL if C == 3 else (round(sum(CUTOUT_FILL) / 3),), dtype=x.dtype, device=x.device)
-    return torch.where(inside & (side > 0).view(-1, 1, 1, 1), fill.view(1, C, 1, 1), x)
+    return torch.where(inside, fill.view(1, C, 1, 1), x)
 
 # %% ../nbs/03_policies.ipynb #c6422b61
 OPS: dict[str, Callable] = dict(
@@ -166,6 +167,17 @@ def apply_op(name:str,  # a key of `OPS`
     return out if was_uint8 else out.float() / 255
 
 # %% ../nbs/03_policies.ipynb #1bbbade4
+def _stage(name:str) -> tuple[int, int]:
+    "Where op `name` runs in a slot: Identity nowhere (-1); `GEOMETRIC` in one warp (0, the op's index); others alone (1 + its index)"
+    if name == 'Identity': return -1, 0
+    if name in GEOMETRIC: return 0, GEOMETRIC.index(name)
+    return 1 + list(OPS).index(name), 0
+
+def _run_stage(stage:int, x:torch.Tensor, kind:torch.Tensor, v:torch.Tensor) -> torch.Tensor:
+    "Stage `stage` of `_stage` on the `uint8` images `x`, each with its op `kind` within the stage and its value `v`"
+    if stage == 0: return pil_warp(x, geometric_matrices(kind, v, *x.shape[-2:]))
+    return OPS[list(OPS)[stage - 1]](x, v)
+
 class Policy:
     "Base class: a random augmentation applied per image to a batch, or to one image"
     def __call__(self, x:torch.Tensor) -> torch.Tensor:
@@ -180,22 +192,17 @@ class Policy:
         raise NotImplementedError
 
     def _apply_slots(self, x, names, op_idx, values, fire):
-        "For each slot (column) apply op `names[op_idx]` at `values` where `fire`: images sorted by op, one call per op"
-        H, W, dev = *x.shape[-2:], x.device
-        geo_kind = torch.tensor([GEOMETRIC.index(n) if n in GEOMETRIC else -1 for n in names], device=dev)
-        order = torch.arange(len(x), device=dev)  # the images grouped by op (geometric ones first), each group in a fixed order
+        "For each slot (column), op `names[op_idx]` at `values` where `fire`: the images sorted by stage, one call per stage"
+        stage, within = torch.tensor([_stage(n) for n in names], device=x.device).unbind(1)
         for slot in range(op_idx.shape[1]):
-            ops = torch.where(fire[order, slot], op_idx[order, slot], -1)
-            ops = torch.where(geo_kind[ops.clamp(min=0)] >= 0, -2, ops)
-            perm = ops.argsort(stable=True)
-            order, ops = order[perm], ops[perm]
-            kinds, counts = ops.unique_consecutive(return_counts=True)
-            counts = counts.tolist()
+            op, v = op_idx[:, slot], values[:, slot]
+            at = torch.where(fire[:, slot], stage[op], -1)
+            order = at.argsort(stable=True)
+            counts = torch.bincount(at + 1, minlength=int(stage.max()) + 2).tolist()  # not firing, then each stage
             parts = list(x.index_select(0, order).split(counts))  # index_select, not x[order]: the fast copy on a CPU
-            for j, (k, idx) in enumerate(zip(kinds.tolist(), order.split(counts))):
-                if k == -1 or (k >= 0 and names[k] == 'Identity'): continue
-                v = values[idx, slot]
-                parts[j] = pil_warp(parts[j], geometric_matrices(geo_kind[op_idx[idx, slot]], v, H, W)) if k == -2 else OPS[names[k]](parts[j], v)
+            kinds, vs = within[op[order]].split(counts), v[order].split(counts)
+            for s in range(len(counts) - 1):
+                if counts[s + 1]: parts[s + 1] = _run_stage(s, parts[s + 1], kinds[s + 1], vs[s + 1])
             x = torch.cat(parts).index_select(0, order.argsort())
         return x
 
