@@ -293,13 +293,23 @@ def _as_tensor(img):
     "A numpy array as a tensor (sharing nothing with it); anything else as it is"
     return torch.from_numpy(np.ascontiguousarray(img)) if isinstance(img, np.ndarray) else img
 
+def _channels_last(t:torch.Tensor, form:str) -> bool:
+    "Whether a 3-d image is `(H, W, C)`: where both ends could be its channels, the one reading whose sides are at least 4 pixels"
+    first, last = t.shape[0] in (1, 3, 4), t.shape[-1] in (1, 3, 4)
+    if not (first and last): return last and not first
+    readings = [min(t.shape[1:]) >= 4, min(t.shape[:2]) >= 4]  # (C, H, W), (H, W, C)
+    if readings.count(True) != 1:
+        raise ValueError(f"{form} reads as channels first {tuple(t.shape)} or channels last {tuple(t.shape[2:]) + tuple(t.shape[:2])}"
+                         " alike: give (C, H, W) tensors of images larger than 4 pixels a side")
+    return readings[1]
+
 def _tensor_image(t:torch.Tensor, scale:float|None=None) -> torch.Tensor:
     "A tensor image `(C, H, W)`, `(H, W, C)` or `(H, W)` with 1, 3 or 4 channels as `uint8` `(C, H, W)`, else a `ValueError` naming its form"
     form = f"an image of shape {tuple(t.shape)} and dtype {str(t.dtype).replace('torch.', '')}"
     if t.ndim == 2: t = t[None]
     if t.ndim != 3 or (t.shape[0] not in (1, 3, 4) and t.shape[-1] not in (1, 3, 4)) or not t.numel():
         raise ValueError(f"{form}: give images (C, H, W), (H, W, C) or (H, W), with C = 1, 3 or 4 channels")
-    if t.shape[0] not in (1, 3, 4): t = t.permute(2, 0, 1)  # channels last
+    if _channels_last(t, form): t = t.permute(2, 0, 1)
     if t.shape[0] == 4: t = t[:3]  # RGBA: the colour, alpha dropped, as PIL converts RGBA to RGB
     if t.dtype == torch.uint8: return t.contiguous()
     if t.dtype == torch.bool or t.is_complex(): raise ValueError(f"{form}: give uint8 images (0 to 255) or float ones (0 to 1, or 0 to 255)")
@@ -395,11 +405,16 @@ def _one_float_range(raw:list) -> float:
                                        f"{high[1]:g} (0 to 255); give every image in one range")
     return 1. if high else 255.
 
+def _item(ds, i:int):
+    "`ds[i]`, or a `ValueError` naming the item and what its `__getitem__` raised"
+    try: return ds[i]
+    except Exception as e: raise ValueError(f"item {i} could not be read: its __getitem__ raised {e!r}; fix the dataset or leave the item out") from e
+
 def _decoded(ds) -> tuple[Iterable, list, list]:
     "`ds`'s images as `uint8` tensors, their shapes `(C, H, W)` and labels: decoded as they come where `ds` has `shapes` (file headers), else now"
     shapes, targets = getattr(ds, 'shapes', None), getattr(ds, 'targets', None)  # `shapes`: a property that reads every file's header, once
     if shapes is not None and targets is not None: return (image_tensor(ds[i][0]) for i in range(len(ds))), shapes, [_label(y) for y in targets]
-    pairs = [_pair(ds[i], i) for i in range(len(ds))]
+    pairs = [_pair(_item(ds, i), i) for i in range(len(ds))]
     labels = [y for _, y in pairs]
     if targets is not None and (wrong := next((i for i, (t, y) in enumerate(zip(targets, labels)) if _label(t) != y), None)) is not None:
         raise ValueError(f"item {wrong} has label {labels[wrong]} but the dataset's `targets` say {_label(targets[wrong])}: make them agree")
