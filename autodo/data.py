@@ -484,6 +484,9 @@ def own_dataset(train:Dataset,  # items `(image, label)`: PIL images or tensors,
         sources['train'], sources['test'] = [sources['train'][i] for i in tr], [sources['train'][i] for i in te]
         _check_class_sizes(name, arrays['test'][1], num_classes, classes, 'the test split of train', 1,
                            f'its test share of {test_share:.0%} rounds to none; a class without test images has no accuracy to report')
+    for s, why in (('valid', 'the hyper-steps learn from it and the best epoch is chosen on it'),
+                   ('test', 'a class without test images has no accuracy to report')):
+        if s in parts: _check_class_sizes(name, arrays[s][1], num_classes, classes, s, 1, why)
     if 'valid' not in arrays:
         _check_class_sizes(name, arrays['train'][1], num_classes, classes, 'train' + (' after the test split' if 'test' not in parts else ''),
                            2, 'a share becomes the clean validation set and the rest trains')
