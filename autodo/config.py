@@ -14,11 +14,12 @@ from .hypergrad import SOLVERS
 
 # %% auto #0
 __all__ = ['AUGMENTS', 'LEARNED_AUGMENTS', 'POLICY_TABLES', 'LOSSES', 'TABLES', 'FREEZE_PATTERN', 'HYPER_OPTS', 'CLEANS',
-           'CRITERIA', 'PAPER_METHODS', 'SIMPLE_LOSS_METHODS', 'METHODS', 'PAPER', 'CPU', 'SOFT_LOSSES', 'HYPER_MODES',
-           'SCALES', 'CELL_KEYS', 'TABLE_SETS', 'PROTOCOLS', 'CLEAN_SETTINGS', 'MAX_EPOCHS', 'MAX_HYPER_ITERS',
-           'MAX_UPSAMPLE', 'ConfigError', 'Method', 'check_switches', 'method_switches', 'method_for', 'MethodNames',
-           'run_number', 'Config', 'fields_where', 'run_policy', 'symmetric_soft_loss', 'check_settings',
-           'check_bounds', 'validation_points', 'check_sizes', 'make_config']
+           'CRITERIA', 'PAPER_METHODS', 'SIMPLE_LOSS_METHODS', 'METHODS', 'APPLIES', 'PAPER', 'CPU', 'SOFT_LOSSES',
+           'HYPER_MODES', 'SCALES', 'CELL_KEYS', 'TABLE_SETS', 'PROTOCOLS', 'CLEAN_SETTINGS', 'MAX_EPOCHS',
+           'MAX_HYPER_ITERS', 'MAX_UPSAMPLE', 'ConfigError', 'Method', 'check_switches', 'method_switches',
+           'method_for', 'MethodNames', 'run_number', 'Config', 'fields_where', 'run_policy', 'symmetric_soft_loss',
+           'setting_rows', 'applies_to', 'check_settings', 'check_bounds', 'validation_points', 'check_sizes',
+           'make_config']
 
 # %% ../nbs/06_config.ipynb #045e1239
 AUGMENTS = {'NONE': 'none', 'RAND': 'RandAugment', 'AUTO': "Fast AutoAugment's published policy", 'DADA': "DADA's published policy",
@@ -71,6 +72,11 @@ METHODS = {'baseline': Method('NONE', 'NONE', 'NONE'), 'raa': Method('RAND', 'NO
            'autodo_aw': Method('SEP', 'WGHT', 'HES'), 'autodo_aws': Method('SEP', 'BOTH', 'HES'),
            'cl_baseline': Method('NONE', 'NONE', 'NONE', 'CL'),
            **{m: Method('NONE', 'NONE', 'NONE', 'NONE', m.upper()) for m in SIMPLE_LOSS_METHODS}}
+
+APPLIES = {'learns': ('methods that learn hyperparameters, such as autodo_aws', 'learns hyperparameters', lambda m: m.learns),
+           'soft': ('methods that learn soft labels, such as autodo_aws', 'learns soft labels', lambda m: 'soft' in m.tables),
+           'cleans': ('methods that clean, such as cl_baseline', 'cleans', lambda m: m.clean != 'NONE'),
+           'policy_table': ('faa and dada', 'uses a policy table', lambda m: m.augment in POLICY_TABLES)}  # a setting's rows: `Config`'s `applies`
 
 # %% ../nbs/06_config.ipynb #95fc5f90
 def check_switches(aug_model:str, los_model:str, hyper_opt:str, clean:str='NONE', criterion:str='CE'):
@@ -157,32 +163,32 @@ class Config:
     momentum:float = setting(0.9, low=0, below=1)  # SGD momentum
     weight_decay:float = setting(1e-4, low=0)  # SGD weight decay
     batch_size:int = setting(32, low=1)  # training batch size
-    hyper_batch_size:int = setting(64, low=1)  # batch size of the hyper-steps (train and validation batches)
-    hyper_lr:float = setting(0.05, positive=True)  # RMSprop learning rate of the hyperparameters
+    hyper_batch_size:int = setting(64, low=1, applies='learns')  # batch size of the hyper-steps (train and validation batches)
+    hyper_lr:float = setting(0.05, positive=True, applies='learns')  # RMSprop learning rate of the hyperparameters
     hyper_start:int = 50  # hyper-steps run in the epochs after this one (the paper: 50)
-    hyper_iters:int = setting(5, low=0)  # Hessian-vector products per hypergradient
-    hyper_alpha:float = setting(0.01, positive=True)  # Neumann series step alpha
-    solver:str = setting('neumann', choices=SOLVERS)  # inverse-Hessian solver (neumann: the paper's)
-    hyper_mode:str = setting('separate', choices=HYPER_MODES)  # hyper-steps: separate (the original's: a pass over the train data before each training epoch) or fused (each training step is also its batch's hyper-step, one forward for both; see 08_method)
-    soft_norm:str = setting('logit', choices=('logit', 'row'))  # RMSprop normalisation of the soft labels: per logit (the paper's) or per row
-    soft_loss:str = setting('auto', choices=SOFT_LOSSES)  # loss against the soft labels: symmetric KL, plain kl, or auto (see `symmetric_soft_loss`)
+    hyper_iters:int = setting(5, low=0, applies='learns')  # Hessian-vector products per hypergradient
+    hyper_alpha:float = setting(0.01, positive=True, applies='learns')  # Neumann series step alpha
+    solver:str = setting('neumann', choices=SOLVERS, applies='learns')  # inverse-Hessian solver (neumann: the paper's)
+    hyper_mode:str = setting('separate', choices=HYPER_MODES, applies='learns')  # hyper-steps: separate (the original's: a pass over the train data before each training epoch) or fused (each training step is also its batch's hyper-step, one forward for both; see 08_method)
+    soft_norm:str = setting('logit', choices=('logit', 'row'), applies='soft')  # RMSprop normalisation of the soft labels: per logit (the paper's) or per row
+    soft_loss:str = setting('auto', choices=SOFT_LOSSES, applies='soft')  # loss against the soft labels: symmetric KL, plain kl, or auto (see `symmetric_soft_loss`)
     base_augment:bool = False  # RandSubAugment in front of the learned warp (SHA, SEP), as the paper does
     valid_transform:str = setting('train', choices=('train', 'test'))  # transform of the hyper-steps' validation batches (train: the original's)
     eval_every:int = setting(0, low=0)  # evaluate test and validation every k epochs and after the last; 0: automatic
     select_size:int = setting(5000, low=1)  # validation points evaluated for model selection (a fixed stratified subset of a larger set)
     valid_size:float|None = None  # clean validation points held out of train: a count, or a fraction below 1 (default: the dataset's, e.g. 10000 for MNIST, 20% of your own train folder)
-    policy_tables_of:str|None = None  # FAA/DADA: use this dataset's published tables (for datasets without, e.g. SVHN for Digits)
+    policy_tables_of:str|None = setting(None, applies='policy_table')  # FAA/DADA: use this dataset's published tables (for datasets without, e.g. SVHN for Digits)
     upsample:int = setting(1, low=1)  # learned warp at this multiple of the resolution (the paper: 4 for 32/28-pixel images)
     overfit:bool = setting(False, cell=True)  # ablation: estimate hyperparameters on the test data
     oversplit:bool = setting(False, cell=True)  # ablation: train on all data, validation points included
-    cl_folds:int = setting(4, low=2)  # confident learning, for methods that clean (cl_baseline, or switches ending _cl) and autodo-labels: out-of-sample models, each trained on the other folds
-    cl_epochs:int = setting(30, low=1)  # confident learning: epochs of each out-of-sample model (the run's network, batch size and lr, no augmentation)
+    cl_folds:int = setting(4, low=2, applies='cleans')  # confident learning, for methods that clean (cl_baseline, or switches ending _cl) and autodo-labels: out-of-sample models, each trained on the other folds
+    cl_epochs:int = setting(30, low=1, applies='cleans')  # confident learning: epochs of each out-of-sample model (the run's network, batch size and lr, no augmentation)
     seed:int|None = setting(None, low=0, below=2**32, table=False)  # random seed (default: the run number)
     device:str = setting('auto', runtime=True, table=False, pattern=r'auto|cpu|cuda(:\d+)?', form='auto, cpu, cuda or cuda:N')  # 'auto' (CUDA if present), 'cpu', 'cuda', 'cuda:1', ...
     amp:bool = setting(True, runtime=True)  # bfloat16 autocast for training and evaluation on CUDA
     workers:int = setting(0, low=0, runtime=True, table=False)  # data-loader workers for file-backed datasets such as ImageNet
     progress:bool = setting(True, runtime=True, table=False)  # progress bars
-    freeze:str = setting('', cell=True, pattern=FREEZE_PATTERN, form='table names separated by commas')  # ablation: learned tables kept at their start (augment, weights, soft; e.g. augment,soft)
+    freeze:str = setting('', cell=True, applies='learns', pattern=FREEZE_PATTERN, form='table names separated by commas')  # ablation: learned tables kept at their start (augment, weights, soft; e.g. augment,soft)
     tag:str = setting('', cell=True)  # suffix of the output names, to keep variants apart (e.g. e10 with --hyper-start 10)
 
     @property
@@ -235,6 +241,15 @@ def _bad(name:str, value, need:str) -> ConfigError: return ConfigError(f"{name}=
 CLEAN_SETTINGS = ('cl_folds', 'cl_epochs')  # the settings of methods that clean (and of confident learning in `autodo.labels`)
 
 
+def setting_rows(name:str) -> tuple|None:
+    "The `APPLIES` entry of the rows `Config` field `name` is a setting of (its `applies` metadata), or None: every row's"
+    rule = Config.__dataclass_fields__[name].metadata.get('applies')
+    return APPLIES[rule] if rule else None
+
+def applies_to(name:str, switches:Method) -> bool:
+    "Whether `Config` field `name` is a setting of the row with `switches`"
+    rows = setting_rows(name)
+    return rows is None or rows[2](switches)
 
 # %% ../nbs/06_config.ipynb #0419e9f7
 def check_settings(cfg:Config):
@@ -347,6 +362,9 @@ def make_config(dataset:str='Digits',  # a key of `DATASETS`, your own image fol
                           "with like= (--like)")
     cfg = Config(dataset=info.name, method=method, scale=scale, **{**(PAPER[info.family] if scale == 'paper' else CPU), **kw})
     check_settings(cfg)
+    preset = {**field_defaults(Config), **(PAPER[info.family] if scale == 'paper' else CPU)}
+    if (k := next((k for k in kw if not applies_to(k, cfg.switches) and kw[k] != preset.get(k)), None)) is not None:
+        raise _bad(k, kw[k], f"applies to {setting_rows(k)[0]}, and {method} is not one: leave it out, or pick such a method")
     if cfg.valid_size is not None and cfg.valid_size >= 1: cfg.valid_size = int(cfg.valid_size)  # 500.0 from a flag: 500 points
     if 'hyper_batch_size' not in kw and cfg.learns:  # a preset's hyper batch fits the data; one you give is checked
         cfg.hyper_batch_size = _preset_hyper_batch(cfg, info)

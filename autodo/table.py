@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .core import AutodoError, RunStore, check_fields, default_root, die_with_parent, flag_of, plain_path, setting
-from .config import CLEAN_SETTINGS, PAPER_METHODS, POLICY_TABLES, Config, ConfigError, make_config, method_switches
+from .config import PAPER_METHODS, Config, ConfigError, applies_to, make_config, method_switches, setting_rows
 
 # %% auto #0
 __all__ = ['NOTEBOOK_PARAMS', 'MAX_CELLS', 'LAUNCHERS', 'experiment_notebook', 'table_cells', 'papermill_command', 'cell_label',
@@ -31,8 +31,6 @@ def experiment_notebook() -> Path:
 
 # %% ../nbs/13_table.ipynb #fd2cc98a
 NOTEBOOK_PARAMS = ('sr', 'device')  # settings the experiment notebook takes as parameters of their own
-_APPLIES = {'policy_tables_of': lambda s: s.augment in POLICY_TABLES, 'hyper_mode': lambda s: s.learns, 'freeze': lambda s: s.learns,
-            **{k: lambda s: s.clean != 'NONE' for k in CLEAN_SETTINGS}}  # settings of some rows only: the others are made without them
 
 MAX_CELLS = 10_000
 
@@ -42,13 +40,13 @@ def table_cells(dataset:str, methods:list, columns:list, runs:int, root:str, sca
     if (n := len(methods) * len(columns) * runs) > MAX_CELLS:
         raise ValueError(f"{len(methods)} methods x {len(columns)} columns x {runs} runs (--runs) is {n:,} cells, far beyond any table; "
                          f"give at most {MAX_CELLS:,}")
-    unused = next((k for k in CLEAN_SETTINGS if k in overrides and not any(_APPLIES[k](method_switches(m)) for m in methods)), None)
-    if unused: raise ConfigError(f"{unused}={overrides[unused]!r} ({flag_of(Config, unused)}) applies to methods that clean, such as cl_baseline; "
-                                 "no row of this table cleans")
+    for k, v in overrides.items():  # a setting of some rows only (`setting_rows`): the others are made without it
+        if (rows := setting_rows(k)) and not any(rows[2](method_switches(m)) for m in methods):
+            raise ConfigError(f"{k}={v!r} ({flag_of(Config, k)}) applies to {rows[0]}; no row of this table {rows[1]}")
     cells = []
     for (ir, nr), method, run in itertools.product(columns, methods, range(runs)):
         sw = method_switches(method)
-        over = {k: v for k, v in overrides.items() if k not in _APPLIES or _APPLIES[k](sw)}  # a setting where the row uses it
+        over = {k: v for k, v in overrides.items() if applies_to(k, sw)}
         own = {k: over.pop(k) for k in NOTEBOOK_PARAMS if k in over}  # the notebook's own parameters, not overrides
         cells.append(dict(params=dict(dataset=dataset, ir=ir, nr=nr, method=method, run=run, root=root, scale=scale, progress=False,
                                       **own, overrides=over),
