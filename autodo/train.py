@@ -14,7 +14,6 @@ import torch
 import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
-from fastcore.basics import patch
 from torch.profiler import record_function
 from torch.utils.data import Dataset
 
@@ -30,10 +29,12 @@ from .models import create_model
 from .plots import plot_learning_curves, learned_figure, point_groups
 
 # %% auto #0
-__all__ = ['LEARNED_LIMIT', 'warmup_cosine', 'batches', 'CheckpointError', 'Run', 'CleaningWarning', 'check_metrics', 'Callback',
-           'MetricsLog', 'Checkpoints', 'DivergedError', 'divergence', 'StopOnDivergence', 'ShortRunWarning',
-           'movement_budget', 'soft_label_gap', 'run_results', 'warn_if_short', 'ShortRunCheck', 'config_signature',
-           'Figures', 'PointsFile', 'ResultsFile', 'default_callbacks', 'train']
+__all__ = ['LEARNED_LIMIT', 'warmup_cosine', 'batches', 'CheckpointError', 'RunCore', 'RunData', 'RunCleaning', 'CleaningWarning',
+           'RunModel', 'RunTraining', 'RunHyperSteps', 'RunEvaluation', 'RunCheckpoints', 'check_metrics', 'Callback',
+           'MetricsLog', 'Checkpoints', 'DivergedError', 'divergence', 'RunDivergence', 'StopOnDivergence',
+           'ShortRunWarning', 'movement_budget', 'soft_label_gap', 'RunPoints', 'run_results', 'RunResults',
+           'warn_if_short', 'ShortRunCheck', 'RunLoop', 'RunReport', 'config_signature', 'Figures', 'PointsFile',
+           'ResultsFile', 'default_callbacks', 'Run', 'train']
 
 # %% ../nbs/10_train.ipynb #285a1809
 def warmup_cosine(epoch:int,  # epoch (for the hyper learning rate: hyper epoch, counted from the start epoch)
@@ -81,8 +82,8 @@ def _world() -> tuple[int, int]:
     "`(rank, world size)` of this process, as `torchrun` sets them (`(0, 1)` without it)"
     return int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))
 
-class Run:
-    "One training run of a table cell: data, split, model, `AutoDO`, loop, outputs"
+class RunCore:
+    "What a run is made of before any data: its settings, device and processes, callbacks, output paths and random streams"
     def __init__(self, cfg:Config,
                  callbacks:list|None=None):  # `Callback`s besides `default_callbacks()`
         self.rank, self.world = _world()
@@ -112,54 +113,67 @@ class Run:
         return self.seed * 1000 + epoch + (0, 500, 700)[stream]
 
 # %% ../nbs/10_train.ipynb #31585334
-@patch
-def setup_data(self:Run):
-    "Datasets, the run's split, the batch transforms and the evaluation schedule"
-    cfg = self.cfg
-    info, data = cfg.info, cfg.data or cfg.root
-    self.info = info
-    self.train_set, self.test_set = load_dataset(info, data, 'train'), load_dataset(info, data, 'test')
-    own_valid = load_dataset(info, data, 'valid') if 'valid' in info.sizes else None
-    if own_valid is not None and cfg.valid_size is not None:
-        raise ConfigError(f"valid_size={cfg.valid_size!r} (--valid-size) holds points out of train, but {info.name} has its own valid "
-                          "split, which is the validation set; leave valid_size unset")
-    self.valid_size = info.valid_size if cfg.valid_size is None else cfg.valid_size
-    shapes = {s: tuple(d.images.shape[1:]) for s, d in [('train', self.train_set), ('test', self.test_set), ('valid', own_valid)]
-              if d is not None and isinstance(d.images, torch.Tensor)}
-    if len(set(shapes.values())) > 1:
-        raise ConfigError(f"{info.name}: images of other shapes in its splits ({shapes}); give every split images of one size")
-    self.split = load_or_make_split(self.store.split_path(cfg), self.train_set.targets, info.num_classes, ir=cfg.ir, sr=cfg.sr,
-                                    nr=cfg.nr, seed=self.seed, overfit=cfg.overfit, oversplit=cfg.oversplit, n_test=len(self.test_set),
-                                    **(dict(n_valid=len(own_valid)) if own_valid is not None else dict(valid_size=self.valid_size)))
-    self.cleaning = self.clean_split() if cfg.switches.clean != 'NONE' else {}
-    self.valid_set = self.test_set if cfg.overfit else own_valid or self.train_set
-    self.valid_targets = self.valid_set.targets if self.valid_set is not self.train_set else self.split.clean_targets
-    self.policy = run_policy(cfg)
-    self.sample_tf, self.train_tf = dataset_transforms(info, self.policy, train=True)
-    self.test_sample_tf, self.test_tf = dataset_transforms(info, None, train=False)
-    train_like = cfg.valid_transform == 'train'
-    self.valid_sample_tf, self.valid_tf = (self.sample_tf, self.train_tf) if train_like else (self.test_sample_tf, self.test_tf)
-    self.select_idx = self.selection_subset()
-    self.eval_every = cfg.eval_every or max(1, math.ceil(2 * (len(self.test_set) + len(self.select_idx)) / len(self.split.train_idx)))
+class RunData:
+    "A run's data: the dataset, its biased split, the validation points that choose the best epoch"
+    def setup_data(self):
+        "Datasets, the run's split, the batch transforms and the evaluation schedule"
+        cfg = self.cfg
+        info, data = cfg.info, cfg.data or cfg.root
+        self.info = info
+        self.train_set, self.test_set = load_dataset(info, data, 'train'), load_dataset(info, data, 'test')
+        own_valid = load_dataset(info, data, 'valid') if 'valid' in info.sizes else None
+        if own_valid is not None and cfg.valid_size is not None:
+            raise ConfigError(f"valid_size={cfg.valid_size!r} (--valid-size) holds points out of train, but {info.name} has its own valid "
+                              "split, which is the validation set; leave valid_size unset")
+        self.valid_size = info.valid_size if cfg.valid_size is None else cfg.valid_size
+        shapes = {s: tuple(d.images.shape[1:]) for s, d in [('train', self.train_set), ('test', self.test_set), ('valid', own_valid)]
+                  if d is not None and isinstance(d.images, torch.Tensor)}
+        if len(set(shapes.values())) > 1:
+            raise ConfigError(f"{info.name}: images of other shapes in its splits ({shapes}); give every split images of one size")
+        self.split = load_or_make_split(self.store.split_path(cfg), self.train_set.targets, info.num_classes, ir=cfg.ir, sr=cfg.sr,
+                                        nr=cfg.nr, seed=self.seed, overfit=cfg.overfit, oversplit=cfg.oversplit, n_test=len(self.test_set),
+                                        **(dict(n_valid=len(own_valid)) if own_valid is not None else dict(valid_size=self.valid_size)))
+        self.cleaning = self.clean_split() if cfg.switches.clean != 'NONE' else {}
+        self.valid_set = self.test_set if cfg.overfit else own_valid or self.train_set
+        self.valid_targets = self.valid_set.targets if self.valid_set is not self.train_set else self.split.clean_targets
+        self.policy = run_policy(cfg)
+        self.sample_tf, self.train_tf = dataset_transforms(info, self.policy, train=True)
+        self.test_sample_tf, self.test_tf = dataset_transforms(info, None, train=False)
+        train_like = cfg.valid_transform == 'train'
+        self.valid_sample_tf, self.valid_tf = (self.sample_tf, self.train_tf) if train_like else (self.test_sample_tf, self.test_tf)
+        self.select_idx = self.selection_subset()
+        self.eval_every = cfg.eval_every or max(1, math.ceil(2 * (len(self.test_set) + len(self.select_idx)) / len(self.split.train_idx)))
 
-# %% ../nbs/10_train.ipynb #5d7fbeac
-@patch
-def selection_subset(self:Run) -> torch.Tensor:
-    "At most `select_size` validation points with the validation set's class proportions, fixed by the run's seed"
-    vidx, k = self.split.valid_idx, self.cfg.select_size
-    if len(vidx) <= k: return vidx
-    if k < self.info.num_classes:
-        raise ConfigError(f"select_size={k} is below the {self.info.num_classes} classes; select at least one point per class")
-    return vidx[torch.from_numpy(stratified_valid(self.valid_targets[vidx], k, self.seed)[1])]
+    def selection_subset(self) -> torch.Tensor:
+        "At most `select_size` validation points with the validation set's class proportions, fixed by the run's seed"
+        vidx, k = self.split.valid_idx, self.cfg.select_size
+        if len(vidx) <= k: return vidx
+        if k < self.info.num_classes:
+            raise ConfigError(f"select_size={k} is below the {self.info.num_classes} classes; select at least one point per class")
+        return vidx[torch.from_numpy(stratified_valid(self.valid_targets[vidx], k, self.seed)[1])]
 
 # %% ../nbs/10_train.ipynb #5ce93024
-@patch
-@contextlib.contextmanager
-def first_process_first(self:Run):
-    "Run the block in the first process, then in the others (a data-parallel run), e.g. to make a file the others read"
-    if self.world > 1 and self.rank: dist.barrier()
-    yield
-    if self.world > 1 and not self.rank: dist.barrier()
+class RunCleaning:
+    "Cleaning first: the train labels confident learning flags, left out of the split"
+    @contextlib.contextmanager
+    def first_process_first(self):
+        "Run the block in the first process, then in the others (a data-parallel run), e.g. to make a file the others read"
+        if self.world > 1 and self.rank: dist.barrier()
+        yield
+        if self.world > 1 and not self.rank: dist.barrier()
+
+    def clean_split(self) -> dict:
+        "Remove from `self.split`'s train points the labels confident learning flags; returns what went (for the results)"
+        sp, cfg = self.split, self.cfg
+        with self.first_process_first(): probs, seconds = run_probs(self, cfg.cl_folds, cfg.cl_epochs)
+        labels = sp.targets[sp.train_idx]
+        flagged = torch.from_numpy(flag_issues(labels.numpy(), probs))
+        if self.rank == 0: _warn_if_classes_emptied(labels, flagged, self.info.classes or tuple(range(self.info.num_classes)), f'{cfg.name} run{cfg.run}')
+        if len(sp.train_idx) - int(flagged.sum()) < 2:
+            raise ConfigError(f"confident learning flags {int(flagged.sum())} of the {len(sp.train_idx)} train labels: too few are left to train on")
+        gone = sp.train_idx[flagged]
+        self.split = dataclasses.replace(sp, train_idx=sp.train_idx[~flagged])
+        return dict(cleaned_out=len(gone), cleaned_out_noisy=int(sp.noisy_mask[gone].sum()), cleaning_time_s=round(seconds, 2))
 
 class CleaningWarning(UserWarning):
     "Cleaning that removed most of a class's train labels"
@@ -171,37 +185,24 @@ def _warn_if_classes_emptied(labels:torch.Tensor, flagged:torch.Tensor, names:tu
     if hit: warnings.warn(f"{where}: confident learning removed {', '.join(hit)}: where its out-of-sample models saw few points of "
                           "a class, it removes that class's right labels too (the README's Digits section measures it)", CleaningWarning, stacklevel=3)
 
-@patch
-def clean_split(self:Run) -> dict:
-    "Remove from `self.split`'s train points the labels confident learning flags; returns what went (for the results)"
-    sp, cfg = self.split, self.cfg
-    with self.first_process_first(): probs, seconds = run_probs(self, cfg.cl_folds, cfg.cl_epochs)
-    labels = sp.targets[sp.train_idx]
-    flagged = torch.from_numpy(flag_issues(labels.numpy(), probs))
-    if self.rank == 0: _warn_if_classes_emptied(labels, flagged, self.info.classes or tuple(range(self.info.num_classes)), f'{cfg.name} run{cfg.run}')
-    if len(sp.train_idx) - int(flagged.sum()) < 2:
-        raise ConfigError(f"confident learning flags {int(flagged.sum())} of the {len(sp.train_idx)} train labels: too few are left to train on")
-    gone = sp.train_idx[flagged]
-    self.split = dataclasses.replace(sp, train_idx=sp.train_idx[~flagged])
-    return dict(cleaned_out=len(gone), cleaned_out_noisy=int(sp.noisy_mask[gone].sum()), cleaning_time_s=round(seconds, 2))
-
 # %% ../nbs/10_train.ipynb #e6670e04
-@patch
-def setup_model(self:Run):
-    "Network, optimizer and the method's `AutoDO`, seeded by the run"
-    cfg, info = self.cfg, self.info
-    torch.manual_seed(self.seed)
-    self.model = create_model(cfg.model, info.channels, info.num_classes).to(self.device)
-    if self.world > 1 and self.device.type == 'cuda': self.model = nn.SyncBatchNorm.convert_sync_batchnorm(self.model)
-    self.net = self.model if self.world == 1 else nn.parallel.DistributedDataParallel(self.model)  # trains; hyper-steps use `model`
-    self.weights = [p for p in self.model.parameters() if p.requires_grad]  # theta, all of it
-    self.opt = torch.optim.SGD(self.weights, lr=cfg.lr, momentum=cfg.momentum, nesterov=True,
-                               weight_decay=cfg.weight_decay)
-    self.ado = AutoDO(len(self.train_set), info.num_classes, augment=cfg.switches.learned_augment,
-                      loss=cfg.switches.loss, targets=self.split.targets, symmetric=symmetric_soft_loss(cfg, info), hyper_lr=cfg.hyper_lr,
-                      soft_norm=cfg.soft_norm, upsample=cfg.upsample, solver=cfg.solver, iters=cfg.hyper_iters,
-                      alpha=cfg.hyper_alpha, distributed=self.world > 1, criterion=cfg.switches.criterion,
-                      freeze=tuple(cfg.freeze.split(',')) if cfg.freeze else ()).to(self.device)
+class RunModel:
+    "A run's network, its optimizer and schedule, and `AutoDO` with the tables it learns"
+    def setup_model(self):
+        "Network, optimizer and the method's `AutoDO`, seeded by the run"
+        cfg, info = self.cfg, self.info
+        torch.manual_seed(self.seed)
+        self.model = create_model(cfg.model, info.channels, info.num_classes).to(self.device)
+        if self.world > 1 and self.device.type == 'cuda': self.model = nn.SyncBatchNorm.convert_sync_batchnorm(self.model)
+        self.net = self.model if self.world == 1 else nn.parallel.DistributedDataParallel(self.model)  # trains; hyper-steps use `model`
+        self.weights = [p for p in self.model.parameters() if p.requires_grad]  # theta, all of it
+        self.opt = torch.optim.SGD(self.weights, lr=cfg.lr, momentum=cfg.momentum, nesterov=True,
+                                   weight_decay=cfg.weight_decay)
+        self.ado = AutoDO(len(self.train_set), info.num_classes, augment=cfg.switches.learned_augment,
+                          loss=cfg.switches.loss, targets=self.split.targets, symmetric=symmetric_soft_loss(cfg, info), hyper_lr=cfg.hyper_lr,
+                          soft_norm=cfg.soft_norm, upsample=cfg.upsample, solver=cfg.solver, iters=cfg.hyper_iters,
+                          alpha=cfg.hyper_alpha, distributed=self.world > 1, criterion=cfg.switches.criterion,
+                          freeze=tuple(cfg.freeze.split(',')) if cfg.freeze else ()).to(self.device)
 
 # %% ../nbs/10_train.ipynb #bf3b4350
 def _progress(it, on:bool, **kw):
@@ -209,125 +210,155 @@ def _progress(it, on:bool, **kw):
     from tqdm.auto import tqdm
     return tqdm(it, **kw)
 
-@patch
-def _autocast(self:Run):
-    on = self.cfg.amp and self.device.type == 'cuda'
-    return torch.autocast('cuda', dtype=torch.bfloat16, enabled=on) if on else torch.autocast('cpu', enabled=False)
+class RunTraining:
+    "The training epoch: augmented batches, the learned loss, one SGD step each"
+    def _autocast(self):
+        on = self.cfg.amp and self.device.type == 'cuda'
+        return torch.autocast('cuda', dtype=torch.bfloat16, enabled=on) if on else torch.autocast('cpu', enabled=False)
 
-# %% ../nbs/10_train.ipynb #e64363f2
-@patch
-def train_epoch(self:Run, epoch:int) -> dict:
-    "One training epoch: the hyperparameters fixed, or (fused mode, after the hyper-start) each step also its batch's hyper-step"
-    cfg, model = self.cfg, self.net
-    model.train()
-    total, correct, loss_sum = 0, torch.zeros((), device=self.device), torch.zeros((), device=self.device)
-    n = len(self.split.train_idx) // cfg.batch_size or 1
-    fused = cfg.hyper_mode == 'fused' and self.ado.learns and epoch > cfg.hyper_start
-    if fused:
-        val, head = self.fused_validation(epoch, n), split_model(self.model, self.ado.last_layer)[1]
-        steps, skipped = [], self.ado.opt.skipped
-    it = batches(self.train_set, self.split.train_idx, self.split.targets, cfg.batch_size, seed=self.epoch_seed(epoch),
-                 device=self.device, sample_tf=self.sample_tf, workers=cfg.workers, drop_last=True, share=self.share)
-    for k, (x, y, idx) in enumerate(_progress(it, self.shows_progress, desc=f'train {epoch}', leave=False, total=n)):
-        lr = warmup_cosine(epoch, cfg.epochs, cfg.warmup_epochs, cfg.lr, batch=k, batches=n)
-        for g in self.opt.param_groups: g['lr'] = lr
+    def train_epoch(self, epoch:int) -> dict:
+        "One training epoch: the hyperparameters fixed, or (fused mode, after the hyper-start) each step also its batch's hyper-step"
+        cfg, model = self.cfg, self.net
+        model.train()
+        total, correct, loss_sum = 0, torch.zeros((), device=self.device), torch.zeros((), device=self.device)
+        n = len(self.split.train_idx) // cfg.batch_size or 1
+        fused = cfg.hyper_mode == 'fused' and self.ado.learns and epoch > cfg.hyper_start
         if fused:
-            with record_function('train: augmentation'): x = self.train_tf(x)
-            with record_function('train: forward'), self._autocast(): logits, loss, rows = self.ado.fused_forward(model, x, y, idx)
-        else:
-            with record_function('train: augmentation'): x = self.ado.augment(self.train_tf(x), idx)
-            with record_function('train: forward'), self._autocast(): logits = model(x)
-            with record_function('train: loss'): loss = self.ado.loss(logits, y, idx)
-        with record_function('train: backward'):
-            self.opt.zero_grad(set_to_none=True)
-            loss.backward(retain_graph=fused, inputs=self.weights if fused else None)  # fused: the rows' gradients come next
-        if fused: steps.append(self.ado.fused_step(head, loss, rows, *val[k], self.hyper_lr(epoch, k, n)))
-        with record_function('train: SGD step'): self.opt.step()
-        total, loss_sum = total + len(y), loss_sum + loss.detach() * len(y)
-        correct += (logits.argmax(1) == y).sum()
-    total, loss_sum, correct = self.sum_over_processes(torch.tensor(float(total), device=self.device), loss_sum, correct.float())
-    out = dict(lr=lr, train_loss=loss_sum.item() / total.item(), train_acc=correct.item() / total.item())  # one sync per epoch
-    if not fused: return out
-    try: return out | {f'hyper_{k}': v for k, v in self.ado.pass_stats(steps, skipped).items()}
-    except HyperStepError as e: raise HyperStepError(f"epoch {epoch}: {e}") from None
+            val, head = self.fused_validation(epoch, n), split_model(self.model, self.ado.last_layer)[1]
+            steps, skipped = [], self.ado.opt.skipped
+        it = batches(self.train_set, self.split.train_idx, self.split.targets, cfg.batch_size, seed=self.epoch_seed(epoch),
+                     device=self.device, sample_tf=self.sample_tf, workers=cfg.workers, drop_last=True, share=self.share)
+        for k, (x, y, idx) in enumerate(_progress(it, self.shows_progress, desc=f'train {epoch}', leave=False, total=n)):
+            lr = warmup_cosine(epoch, cfg.epochs, cfg.warmup_epochs, cfg.lr, batch=k, batches=n)
+            for g in self.opt.param_groups: g['lr'] = lr
+            if fused:
+                with record_function('train: augmentation'): x = self.train_tf(x)
+                with record_function('train: forward'), self._autocast(): logits, loss, rows = self.ado.fused_forward(model, x, y, idx)
+            else:
+                with record_function('train: augmentation'): x = self.ado.augment(self.train_tf(x), idx)
+                with record_function('train: forward'), self._autocast(): logits = model(x)
+                with record_function('train: loss'): loss = self.ado.loss(logits, y, idx)
+            with record_function('train: backward'):
+                self.opt.zero_grad(set_to_none=True)
+                loss.backward(retain_graph=fused, inputs=self.weights if fused else None)  # fused: the rows' gradients come next
+            if fused: steps.append(self.ado.fused_step(head, loss, rows, *val[k], self.hyper_lr(epoch, k, n)))
+            with record_function('train: SGD step'): self.opt.step()
+            total, loss_sum = total + len(y), loss_sum + loss.detach() * len(y)
+            correct += (logits.argmax(1) == y).sum()
+        total, loss_sum, correct = self.sum_over_processes(torch.tensor(float(total), device=self.device), loss_sum, correct.float())
+        out = dict(lr=lr, train_loss=loss_sum.item() / total.item(), train_acc=correct.item() / total.item())  # one sync per epoch
+        if not fused: return out
+        try: return out | {f'hyper_{k}': v for k, v in self.ado.pass_stats(steps, skipped).items()}
+        except HyperStepError as e: raise HyperStepError(f"epoch {epoch}: {e}") from None
 
 # %% ../nbs/10_train.ipynb #e35aae76
-@patch
-def hyper_epoch(self:Run, epoch:int) -> dict:
-    "One `AutoDO.hyper_pass` over the train data, each step with a batch of validation images"
-    cfg, B, vidx = self.cfg, self.cfg.hyper_batch_size, self.split.valid_idx
-    steps = len(self.split.train_idx) // B or 1
-    order = vidx[torch.randperm(len(vidx), generator=torch.Generator().manual_seed(self.epoch_seed(epoch, 2)))]
-    valid = batches(self.valid_set, order[torch.arange(steps * B) % len(order)], self.valid_targets, B, device=self.device,
-                    sample_tf=self.valid_sample_tf, workers=cfg.workers, share=self.share)
-    train = batches(self.train_set, self.split.train_idx, self.split.targets, B, seed=self.epoch_seed(epoch, 1),
-                    device=self.device, sample_tf=self.sample_tf, workers=cfg.workers, drop_last=True, share=self.share)
-    lr = lambda k: self.hyper_lr(epoch, k, steps)
-    try: s = self.ado.hyper_pass(self.model, _progress(((self.train_tf(x), y, idx) for x, y, idx in train), self.shows_progress,
-                                                       desc=f'hyper {epoch}', leave=False, total=steps),
-                                 ((self.valid_tf(x), y) for x, y, _ in valid), lr)
-    except HyperStepError as e: raise HyperStepError(f"epoch {epoch}: {e}") from None
-    return {f'hyper_{k}': v for k, v in s.items()}
+class RunHyperSteps:
+    "The hyper-steps: train and validation batches that update the learned tables"
+    def hyper_epoch(self, epoch:int) -> dict:
+        "One `AutoDO.hyper_pass` over the train data, each step with a batch of validation images"
+        cfg, B, vidx = self.cfg, self.cfg.hyper_batch_size, self.split.valid_idx
+        steps = len(self.split.train_idx) // B or 1
+        order = vidx[torch.randperm(len(vidx), generator=torch.Generator().manual_seed(self.epoch_seed(epoch, 2)))]
+        valid = batches(self.valid_set, order[torch.arange(steps * B) % len(order)], self.valid_targets, B, device=self.device,
+                        sample_tf=self.valid_sample_tf, workers=cfg.workers, share=self.share)
+        train = batches(self.train_set, self.split.train_idx, self.split.targets, B, seed=self.epoch_seed(epoch, 1),
+                        device=self.device, sample_tf=self.sample_tf, workers=cfg.workers, drop_last=True, share=self.share)
+        lr = lambda k: self.hyper_lr(epoch, k, steps)
+        try: s = self.ado.hyper_pass(self.model, _progress(((self.train_tf(x), y, idx) for x, y, idx in train), self.shows_progress,
+                                                           desc=f'hyper {epoch}', leave=False, total=steps),
+                                     ((self.valid_tf(x), y) for x, y, _ in valid), lr)
+        except HyperStepError as e: raise HyperStepError(f"epoch {epoch}: {e}") from None
+        return {f'hyper_{k}': v for k, v in s.items()}
 
-@patch
-def hyper_lr(self:Run, epoch:int, step:int, steps:int) -> float:
-    "The hyper learning rate of hyper-step `step` of `steps` in `epoch`: cosine over the hyper epochs, warm-up over the first ones"
-    cfg = self.cfg
-    return warmup_cosine(epoch - cfg.hyper_start, cfg.epochs - cfg.hyper_start, cfg.warmup_epochs, cfg.hyper_lr, batch=step, batches=steps)
+    def hyper_lr(self, epoch:int, step:int, steps:int) -> float:
+        "The hyper learning rate of hyper-step `step` of `steps` in `epoch`: cosine over the hyper epochs, warm-up over the first ones"
+        cfg = self.cfg
+        return warmup_cosine(epoch - cfg.hyper_start, cfg.epochs - cfg.hyper_start, cfg.warmup_epochs, cfg.hyper_lr, batch=step, batches=steps)
 
-@patch
-def fused_validation(self:Run, epoch:int, steps:int) -> list:
-    "`(features, labels)` of each fused hyper-step's validation batch: as many points as the epoch trains on, forwarded once as it starts"
-    cfg, B, vidx = self.cfg, self.cfg.hyper_batch_size, self.split.valid_idx
-    order = vidx[torch.randperm(len(vidx), generator=torch.Generator().manual_seed(self.epoch_seed(epoch, 2)))][:steps * cfg.batch_size]
-    features = split_model(self.model, self.ado.last_layer)[0]
-    with eval_mode(self.model), record_function('hyper: validation features, once an epoch'):
-        seen = [(validation_features(features, self.ado.aug_model, self.valid_tf(x)), y) for x, y, _ in
-                batches(self.valid_set, order, self.valid_targets, B, device=self.device, sample_tf=self.valid_sample_tf, workers=cfg.workers)]
-    feats, labels = torch.cat([f for f, _ in seen]), torch.cat([y for _, y in seen])
-    return [(feats[i], labels[i]) for i in (torch.arange(steps * B) % len(order)).split(B)]
+    def fused_validation(self, epoch:int, steps:int) -> list:
+        "`(features, labels)` of each fused hyper-step's validation batch: as many points as the epoch trains on, forwarded once as it starts"
+        cfg, B, vidx = self.cfg, self.cfg.hyper_batch_size, self.split.valid_idx
+        order = vidx[torch.randperm(len(vidx), generator=torch.Generator().manual_seed(self.epoch_seed(epoch, 2)))][:steps * cfg.batch_size]
+        features = split_model(self.model, self.ado.last_layer)[0]
+        with eval_mode(self.model), record_function('hyper: validation features, once an epoch'):
+            seen = [(validation_features(features, self.ado.aug_model, self.valid_tf(x)), y) for x, y, _ in
+                    batches(self.valid_set, order, self.valid_targets, B, device=self.device, sample_tf=self.valid_sample_tf, workers=cfg.workers)]
+        feats, labels = torch.cat([f for f, _ in seen]), torch.cat([y for _, y in seen])
+        return [(feats[i], labels[i]) for i in (torch.arange(steps * B) % len(order)).split(B)]
 
 # %% ../nbs/10_train.ipynb #c7fa81d5
-@patch
-@torch.no_grad()
-def predict(self:Run, ds:IndexedDataset, idx:torch.Tensor, targets:torch.Tensor, features:bool=False):
-    "Batches `(logits, targets)` (and `features` if asked) of the model in eval mode on points `idx` of `ds`, test-transformed"
-    self.model.eval()
-    size = max(self.cfg.batch_size, self.cfg.hyper_batch_size)
-    for x, y, _ in batches(ds, idx, targets, size, device=self.device, sample_tf=self.test_sample_tf, workers=self.cfg.workers):
-        with self._autocast():
-            f = self.model.features(self.test_tf(x))
-            logits = self.model.classifier(f)
-        yield (logits.float(), y, f.float()) if features else (logits.float(), y)
+class RunEvaluation:
+    "Evaluation: predictions and metrics on a split, and which epochs are evaluated"
+    @torch.no_grad()
+    def predict(self, ds:IndexedDataset, idx:torch.Tensor, targets:torch.Tensor, features:bool=False):
+        "Batches `(logits, targets)` (and `features` if asked) of the model in eval mode on points `idx` of `ds`, test-transformed"
+        self.model.eval()
+        size = max(self.cfg.batch_size, self.cfg.hyper_batch_size)
+        for x, y, _ in batches(ds, idx, targets, size, device=self.device, sample_tf=self.test_sample_tf, workers=self.cfg.workers):
+            with self._autocast():
+                f = self.model.features(self.test_tf(x))
+                logits = self.model.classifier(f)
+            yield (logits.float(), y, f.float()) if features else (logits.float(), y)
 
-@patch
-def evaluate(self:Run, ds:IndexedDataset, idx:torch.Tensor, targets:torch.Tensor) -> dict:
-    "Loss, accuracy and per-class accuracy of the model on points `idx` of `ds`"
-    C = self.info.num_classes
-    hits, counts, loss_sum = (torch.zeros(n, device=self.device) for n in (C, C, 1))
-    for logits, y in self.predict(ds, idx[self.rank::self.world], targets):  # each process a share, then summed
-        loss_sum += F.cross_entropy(logits, y, reduction='sum')
-        hits += torch.bincount(y, (logits.argmax(1) == y).float(), minlength=C); counts += torch.bincount(y, minlength=C).float()
-    hits, counts, loss_sum = (t.cpu() for t in self.sum_over_processes(hits, counts, loss_sum))
-    per_class = (hits / counts.clamp(min=1))
-    return dict(loss=loss_sum.item() / counts.sum().item(), acc=(hits.sum() / counts.sum()).item(), per_class=per_class.tolist())
+    def evaluate(self, ds:IndexedDataset, idx:torch.Tensor, targets:torch.Tensor) -> dict:
+        "Loss, accuracy and per-class accuracy of the model on points `idx` of `ds`"
+        C = self.info.num_classes
+        hits, counts, loss_sum = (torch.zeros(n, device=self.device) for n in (C, C, 1))
+        for logits, y in self.predict(ds, idx[self.rank::self.world], targets):  # each process a share, then summed
+            loss_sum += F.cross_entropy(logits, y, reduction='sum')
+            hits += torch.bincount(y, (logits.argmax(1) == y).float(), minlength=C); counts += torch.bincount(y, minlength=C).float()
+        hits, counts, loss_sum = (t.cpu() for t in self.sum_over_processes(hits, counts, loss_sum))
+        per_class = (hits / counts.clamp(min=1))
+        return dict(loss=loss_sum.item() / counts.sum().item(), acc=(hits.sum() / counts.sum()).item(), per_class=per_class.tolist())
 
-# %% ../nbs/10_train.ipynb #f959fa73
-@patch
-def evaluates(self:Run, epoch:int) -> bool:
-    "Whether `epoch` is evaluated: every `eval_every` epochs, and the last"
-    return (epoch + 1) % self.eval_every == 0 or epoch == self.cfg.epochs - 1
+    def evaluates(self, epoch:int) -> bool:
+        "Whether `epoch` is evaluated: every `eval_every` epochs, and the last"
+        return (epoch + 1) % self.eval_every == 0 or epoch == self.cfg.epochs - 1
 
 # %% ../nbs/10_train.ipynb #5dd23243
-@patch
-def save_checkpoint(self:Run, epoch:int):
-    "Write everything needed to resume after `epoch` (atomically; the first process of a data-parallel run)"
-    if self.rank: return
-    state = dict(config=asdict(self.cfg), epoch=epoch, model=self.model.state_dict(), opt=self.opt.state_dict(),
-                 ado=self.ado.state_dict(), history=self.history)
-    atomic_write(self.paths['ckpt'], lambda p: torch.save(state, p))
+class RunCheckpoints:
+    "Checkpoints: each epoch's state saved, and checked when it is read back"
+    def save_checkpoint(self, epoch:int):
+        "Write everything needed to resume after `epoch` (atomically; the first process of a data-parallel run)"
+        if self.rank: return
+        state = dict(config=asdict(self.cfg), epoch=epoch, model=self.model.state_dict(), opt=self.opt.state_dict(),
+                     ado=self.ado.state_dict(), history=self.history)
+        atomic_write(self.paths['ckpt'], lambda p: torch.save(state, p))
 
-# %% ../nbs/10_train.ipynb #64d8b2ab
+    def load_checkpoint(self) -> int:
+        "Resume from the checkpoint if there is one: returns the first epoch still to run"
+        p = self.paths['ckpt']
+        if not p.exists(): return 0
+        fix = "delete it to start this run again"
+        corrupt = lambda why: CheckpointError(f"checkpoint {str(p)!r} is corrupt or not an autodo checkpoint ({why}); {fix}")
+        try: state = torch_load_plain(p, map_location=self.device)  # tensors and plain data only: never code
+        except LinkedFileError: raise
+        except Exception as e: raise corrupt(torch_load_error(e)) from e
+        if not isinstance(state, dict) or _CHECKPOINT_KEYS - set(state) or not isinstance(state['config'], dict):
+            raise corrupt(f"keys {sorted(_CHECKPOINT_KEYS)} expected, with the config a dictionary")
+        diff = config_diff(self.cfg, state['config'], defaults=Config())  # fields added later: their defaults
+        if diff and 'diverged' in state and 'data_id' not in diff:  # a run that diverged, started with other settings: afresh
+            p.unlink(); return 0
+        if diff:
+            other_data = ('it was made from other data of the same name (the folder changed since, or another folder of that name '
+                          'shares this results root): ') if 'data_id' in diff else ''
+            same = ' '.join(f'{flag_of(Config, k)} {a}' for k, (a, b) in diff.items() if k != 'data_id' and not isinstance(a, bool) and a is not None)
+            raise CheckpointError(f"checkpoint {str(p)!r} belongs to another configuration ({other_data}"
+                                  + ', '.join(f'{k}: {a!r} there, {b!r} asked' for k, (a, b) in diff.items())
+                                  + (f"); to resume or read that run, give {same}; for a variant of your own" if same else "); for this variant")
+                                  + ", give it its own --tag (or another run number or root)")
+        try: _check_progress(state, self.cfg.epochs, self.model.state_dict(), self.info.num_classes)
+        except ValueError as e: raise corrupt(e) from None
+        try:
+            self.model.load_state_dict(state['model']); self.opt.load_state_dict(state['opt'])
+            _check_optimizer(self.opt)
+            self.ado.load_state_dict(state['ado'])
+        except (RuntimeError, ValueError, KeyError, TypeError) as e:
+            why = ' '.join(l.strip() for l in str(e).splitlines()[:2])  # torch's first line ends in ':', its cause is on the next
+            raise CheckpointError(f"checkpoint {str(p)!r} does not fit this run's model or hyperparameters ({why}); {fix}") from e
+        self.history = state['history']
+        return state['epoch'] + 1
+
 _CHECKPOINT_KEYS = {'config', 'epoch', 'model', 'opt', 'ado', 'history'}
 
 def check_metrics(m:dict, num_classes:int|None=None):
@@ -362,41 +393,6 @@ def _check_optimizer(opt:torch.optim.Optimizer):
             buf = opt.state.get(p, {}).get('momentum_buffer')
             if buf is not None and (buf.shape != p.shape or not torch.isfinite(buf).all()):
                 raise ValueError(f"the optimizer's momentum of a {tuple(p.shape)} parameter is {'not finite' if buf.shape == p.shape else f'of shape {tuple(buf.shape)}'}")
-
-@patch
-def load_checkpoint(self:Run) -> int:
-    "Resume from the checkpoint if there is one: returns the first epoch still to run"
-    p = self.paths['ckpt']
-    if not p.exists(): return 0
-    fix = "delete it to start this run again"
-    corrupt = lambda why: CheckpointError(f"checkpoint {str(p)!r} is corrupt or not an autodo checkpoint ({why}); {fix}")
-    try: state = torch_load_plain(p, map_location=self.device)  # tensors and plain data only: never code
-    except LinkedFileError: raise
-    except Exception as e: raise corrupt(torch_load_error(e)) from e
-    if not isinstance(state, dict) or _CHECKPOINT_KEYS - set(state) or not isinstance(state['config'], dict):
-        raise corrupt(f"keys {sorted(_CHECKPOINT_KEYS)} expected, with the config a dictionary")
-    diff = config_diff(self.cfg, state['config'], defaults=Config())  # fields added later: their defaults
-    if diff and 'diverged' in state and 'data_id' not in diff:  # a run that diverged, started with other settings: afresh
-        p.unlink(); return 0
-    if diff:
-        other_data = ('it was made from other data of the same name (the folder changed since, or another folder of that name '
-                      'shares this results root): ') if 'data_id' in diff else ''
-        same = ' '.join(f'{flag_of(Config, k)} {a}' for k, (a, b) in diff.items() if k != 'data_id' and not isinstance(a, bool) and a is not None)
-        raise CheckpointError(f"checkpoint {str(p)!r} belongs to another configuration ({other_data}"
-                              + ', '.join(f'{k}: {a!r} there, {b!r} asked' for k, (a, b) in diff.items())
-                              + (f"); to resume or read that run, give {same}; for a variant of your own" if same else "); for this variant")
-                              + ", give it its own --tag (or another run number or root)")
-    try: _check_progress(state, self.cfg.epochs, self.model.state_dict(), self.info.num_classes)
-    except ValueError as e: raise corrupt(e) from None
-    try:
-        self.model.load_state_dict(state['model']); self.opt.load_state_dict(state['opt'])
-        _check_optimizer(self.opt)
-        self.ado.load_state_dict(state['ado'])
-    except (RuntimeError, ValueError, KeyError, TypeError) as e:
-        why = ' '.join(l.strip() for l in str(e).splitlines()[:2])  # torch's first line ends in ':', its cause is on the next
-        raise CheckpointError(f"checkpoint {str(p)!r} does not fit this run's model or hyperparameters ({why}); {fix}") from e
-    self.history = state['history']
-    return state['epoch'] + 1
 
 # %% ../nbs/10_train.ipynb #deb15421
 class Callback:
@@ -447,13 +443,14 @@ def _step_culprit(cfg:Config) -> str:
     "The setting most likely at fault when the network diverges: a weight decay of 1 or more where a step flips the weights' sign, else the learning rate"
     return 'weight_decay' if cfg.weight_decay >= 1 and cfg.lr * cfg.weight_decay >= 1 else 'lr'
 
-@patch
-def mark_diverged(self:Run, epoch:int, what:str):
-    "Note in the last good checkpoint that epoch `epoch` diverged (`what`), so that other settings may start the run afresh"
-    p = self.paths['ckpt']
-    if self.rank or not p.exists(): return
-    state = torch_load_plain(p, map_location='cpu')
-    atomic_write(p, lambda f: torch.save(state | dict(diverged=dict(epoch=epoch, what=what)), f))
+class RunDivergence:
+    "A diverged epoch: marked, with the setting most likely at fault"
+    def mark_diverged(self, epoch:int, what:str):
+        "Note in the last good checkpoint that epoch `epoch` diverged (`what`), so that other settings may start the run afresh"
+        p = self.paths['ckpt']
+        if self.rank or not p.exists(): return
+        state = torch_load_plain(p, map_location='cpu')
+        atomic_write(p, lambda f: torch.save(state | dict(diverged=dict(epoch=epoch, what=what)), f))
 
 class StopOnDivergence(Callback):
     "Stop the run at the first epoch whose losses, weights or learned hyperparameters are not finite, naming the setting at fault"
@@ -481,16 +478,16 @@ def soft_label_gap(num_classes:int, eps:float=0.05) -> float:
     "Logits between a starting soft label's class and the others: $\\ln(1 - C + C/\\varepsilon)$"
     return math.log(1 - num_classes + num_classes / eps)
 
-@patch
-def point_frame(self:Run) -> pd.DataFrame:
-    "What this run learned, one row per train point (`AutoDO.frame`)"
-    sp = self.split
-    return self.ado.frame(sp.train_idx, sp.targets, sp.clean_targets)
+class RunPoints:
+    "What a run learned, per point and in summary"
+    def point_frame(self) -> pd.DataFrame:
+        "What this run learned, one row per train point (`AutoDO.frame`)"
+        sp = self.split
+        return self.ado.frame(sp.train_idx, sp.targets, sp.clean_targets)
 
-@patch
-def learned(self:Run) -> dict:
-    "`learned_stats` of this run's hyperparameters"
-    return learned_stats(self.point_frame(), self.info.num_classes)
+    def learned(self) -> dict:
+        "`learned_stats` of this run's hyperparameters"
+        return learned_stats(self.point_frame(), self.info.num_classes)
 
 # %% ../nbs/10_train.ipynb #01e50128
 def run_results(cfg:Config, history:list[dict],  # the run's configuration and per-epoch metrics
@@ -519,15 +516,16 @@ def run_results(cfg:Config, history:list[dict],  # the run's configuration and p
                 wall_time_s=round(sum(m['time_total'] for m in history), 2), peak_memory_mb=round(peak_bytes / 2**20, 1),
                 device=device, world_size=world)
 
-@patch
-def make_results(self:Run) -> dict:
-    "`run_results` of this run"
-    peak = (torch.cuda.max_memory_allocated(self.device) if self.device.type == 'cuda'
-            else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
-    soft = self.ado.loss_model.soft is not None
-    return run_results(self.cfg, self.history, self.point_frame(), self.info.num_classes, eval_every=self.eval_every,
-                       n_select=len(self.select_idx), soft_loss=('symmetric' if self.ado.loss_model.symmetric else 'kl') if soft else None,
-                       peak_bytes=peak, device=str(self.device), world=self.world, cleaning=self.cleaning)
+class RunResults:
+    "The results: every protocol's test error, the diagnostics, what was learned"
+    def make_results(self) -> dict:
+        "`run_results` of this run"
+        peak = (torch.cuda.max_memory_allocated(self.device) if self.device.type == 'cuda'
+                else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+        soft = self.ado.loss_model.soft is not None
+        return run_results(self.cfg, self.history, self.point_frame(), self.info.num_classes, eval_every=self.eval_every,
+                           n_select=len(self.select_idx), soft_loss=('symmetric' if self.ado.loss_model.symmetric else 'kl') if soft else None,
+                           peak_bytes=peak, device=str(self.device), world=self.world, cleaning=self.cleaning)
 
 # %% ../nbs/10_train.ipynb #6ca4fa79
 def warn_if_short(cfg:Config, n_train:int, num_classes:int):
@@ -547,97 +545,119 @@ class ShortRunCheck(Callback):
         if run.cfg.learns and run.rank == 0: warn_if_short(run.cfg, len(run.split.train_idx), run.info.num_classes)
 
 # %% ../nbs/10_train.ipynb #51aec3e4
-@patch
-@contextlib.contextmanager
-def process_group(self:Run):
-    "Join the process group that `torchrun` describes (gloo on the CPU, NCCL on GPUs) for the run, if it is not joined yet"
-    if self.world == 1 or dist.is_initialized():
-        yield
-        return
-    if 'TORCHELASTIC_RUN_ID' in os.environ: die_with_parent()  # a worker whose launcher was killed stops, and frees the run
-    dist.init_process_group('nccl' if self.device.type == 'cuda' else 'gloo')
-    try: yield
-    finally: dist.destroy_process_group()
+class RunLoop:
+    "The loop: the processes, the writer's lock, fit, restore and one epoch"
+    @contextlib.contextmanager
+    def process_group(self):
+        "Join the process group that `torchrun` describes (gloo on the CPU, NCCL on GPUs) for the run, if it is not joined yet"
+        if self.world == 1 or dist.is_initialized():
+            yield
+            return
+        if 'TORCHELASTIC_RUN_ID' in os.environ: die_with_parent()  # a worker whose launcher was killed stops, and frees the run
+        dist.init_process_group('nccl' if self.device.type == 'cuda' else 'gloo')
+        try: yield
+        finally: dist.destroy_process_group()
 
-@patch
-@contextlib.contextmanager
-def writer_lock(self:Run):
-    "`RunStore.lock` of the run, taken by its first process for all of them"
-    with contextlib.ExitStack() as stack:
-        refused = None
-        if self.rank == 0:
-            try: stack.enter_context(self.store.lock(self.cfg))
-            except RunLockedError as e: refused = e
-        if self.world > 1 and self.sum_over_processes(torch.tensor([float(refused is None)], device=self.device))[0].item() < 1:
-            refused = refused or RunLockedError(f"{self.cfg.name} run{self.cfg.run} is being trained by another process; "
-                                                f"the first process of this one says which")
-        if refused: raise refused
-        yield
+    @contextlib.contextmanager
+    def writer_lock(self):
+        "`RunStore.lock` of the run, taken by its first process for all of them"
+        with contextlib.ExitStack() as stack:
+            refused = None
+            if self.rank == 0:
+                try: stack.enter_context(self.store.lock(self.cfg))
+                except RunLockedError as e: refused = e
+            if self.world > 1 and self.sum_over_processes(torch.tensor([float(refused is None)], device=self.device))[0].item() < 1:
+                refused = refused or RunLockedError(f"{self.cfg.name} run{self.cfg.run} is being trained by another process; "
+                                                    f"the first process of this one says which")
+            if refused: raise refused
+            yield
 
-# %% ../nbs/10_train.ipynb #12910e59
-@patch
-def fit(self:Run) -> dict:
-    "Train (or resume) to the last epoch, write the results and figures; returns the results (also in `self.results`)"
-    with self.process_group():
-        self.setup_data()  # before the lock: a dataset that fails to load leaves nothing behind
-        with self.writer_lock(): return self._fit()
+    def fit(self) -> dict:
+        "Train (or resume) to the last epoch, write the results and figures; returns the results (also in `self.results`)"
+        with self.process_group():
+            self.setup_data()  # before the lock: a dataset that fails to load leaves nothing behind
+            with self.writer_lock(): return self._fit()
 
-@patch
-def restore(self:Run) -> Run:
-    "The finished run from its files: data, split, model, tables and history from its checkpoint, and its results"
-    self.setup_data(); self.setup_model(); self.history = []
-    if self.load_checkpoint() != self.cfg.epochs:
-        raise CheckpointError(f"{self.paths['ckpt']} is not a finished run; finish it with autodo-train first")
-    self.results = read_results(self.paths['results'], schema=self.cfg)
-    self.model.eval()
-    return self
+    def restore(self) -> Run:
+        "The finished run from its files: data, split, model, tables and history from its checkpoint, and its results"
+        self.setup_data(); self.setup_model(); self.history = []
+        if self.load_checkpoint() != self.cfg.epochs:
+            raise CheckpointError(f"{self.paths['ckpt']} is not a finished run; finish it with autodo-train first")
+        self.results = read_results(self.paths['results'], schema=self.cfg)
+        self.model.eval()
+        return self
 
-@patch
-def _fit(self:Run) -> dict:
-    cfg = self.cfg
-    self.setup_model()
-    self.history = []
-    start = self.load_checkpoint()
-    try:
-        for cb in self.callbacks: cb.before_fit(self, start)
-        for epoch in _progress(range(start, cfg.epochs), self.shows_progress, desc=f'{cfg.dataset} {cfg.name} run{cfg.run}',
-                               initial=start, total=cfg.epochs):
-            m = self.run_epoch(epoch)
-            for cb in self.callbacks: cb.after_epoch(self, epoch, m)
-        self.results = self.make_results()
-        for cb in self.callbacks: cb.after_fit(self)
-    finally:
-        for cb in self.callbacks: cb.cleanup(self)
-    return self.results
+    def _fit(self) -> dict:
+        cfg = self.cfg
+        self.setup_model()
+        self.history = []
+        start = self.load_checkpoint()
+        try:
+            for cb in self.callbacks: cb.before_fit(self, start)
+            for epoch in _progress(range(start, cfg.epochs), self.shows_progress, desc=f'{cfg.dataset} {cfg.name} run{cfg.run}',
+                                   initial=start, total=cfg.epochs):
+                m = self.run_epoch(epoch)
+                for cb in self.callbacks: cb.after_epoch(self, epoch, m)
+            self.results = self.make_results()
+            for cb in self.callbacks: cb.after_fit(self)
+        finally:
+            for cb in self.callbacks: cb.cleanup(self)
+        return self.results
 
-# %% ../nbs/10_train.ipynb #98c5392b
-@patch
-def run_epoch(self:Run, epoch:int) -> dict:
-    "Hyper pass (after the start epoch), training epoch, evaluation (when due); its metrics, appended to `history`"
-    cfg, t0 = self.cfg, time.perf_counter()
-    torch.manual_seed(self.epoch_seed(epoch) + 7919 * self.rank)  # the augmentation's draws: a stream per process
-    m = dict(epoch=epoch)
-    hyper = self.ado.learns and epoch > cfg.hyper_start
-    if hyper and cfg.hyper_mode == 'separate': m.update(self.hyper_epoch(epoch), **self.learned())
-    t1 = time.perf_counter()
-    m.update(self.train_epoch(epoch))  # the fused mode's hyper-steps are its steps
-    if hyper and cfg.hyper_mode == 'fused': m.update(self.learned())
-    t2 = time.perf_counter()
-    if self.evaluates(epoch):
-        test = self.evaluate(self.test_set, torch.arange(len(self.test_set)), self.test_set.targets)
-        valid = self.evaluate(self.valid_set, self.select_idx, self.valid_targets)
-        m.update(test_loss=test['loss'], test_acc=test['acc'], test_per_class=test['per_class'], valid_loss=valid['loss'],
-                 valid_acc=valid['acc'])
-    t3 = time.perf_counter()
-    m.update(time_hyper=t1 - t0, time_train=t2 - t1, time_eval=t3 - t2, time_total=t3 - t0)
-    self.history.append(m)
-    return m
+    def run_epoch(self, epoch:int) -> dict:
+        "Hyper pass (after the start epoch), training epoch, evaluation (when due); its metrics, appended to `history`"
+        cfg, t0 = self.cfg, time.perf_counter()
+        torch.manual_seed(self.epoch_seed(epoch) + 7919 * self.rank)  # the augmentation's draws: a stream per process
+        m = dict(epoch=epoch)
+        hyper = self.ado.learns and epoch > cfg.hyper_start
+        if hyper and cfg.hyper_mode == 'separate': m.update(self.hyper_epoch(epoch), **self.learned())
+        t1 = time.perf_counter()
+        m.update(self.train_epoch(epoch))  # the fused mode's hyper-steps are its steps
+        if hyper and cfg.hyper_mode == 'fused': m.update(self.learned())
+        t2 = time.perf_counter()
+        if self.evaluates(epoch):
+            test = self.evaluate(self.test_set, torch.arange(len(self.test_set)), self.test_set.targets)
+            valid = self.evaluate(self.valid_set, self.select_idx, self.valid_targets)
+            m.update(test_loss=test['loss'], test_acc=test['acc'], test_per_class=test['per_class'], valid_loss=valid['loss'],
+                     valid_acc=valid['acc'])
+        t3 = time.perf_counter()
+        m.update(time_hyper=t1 - t0, time_train=t2 - t1, time_eval=t3 - t2, time_total=t3 - t0)
+        self.history.append(m)
+        return m
 
 # %% ../nbs/10_train.ipynb #fae769e3
-@patch(as_prop=True)
-def history_frame(self:Run) -> pd.DataFrame:
-    "The per-epoch metrics as a DataFrame"
-    return pd.DataFrame(self.history)
+class RunReport:
+    "After the loop: the history as a frame, the figures, each point's final loss"
+    @property
+    def history_frame(self) -> pd.DataFrame:
+        "The per-epoch metrics as a DataFrame"
+        return pd.DataFrame(self.history)
+
+    def save_figures(self):
+        "Save the learning curves and, for AutoDO methods, what was learned, beside the results"
+        import matplotlib.pyplot as plt
+        title = f'{self.cfg.dataset} {self.cfg.name} run{self.cfg.run}, {self.cfg.scale} scale'
+        figs = {'curves': plot_learning_curves({self.cfg.method: self.history_frame}, title=title, hyper_start=self.cfg.hyper_start)}
+        if self.ado.learns: figs['learned'] = learned_figure(point_groups(self.point_frame(), self.info.num_classes), self.info.num_classes, title)
+        for k, fig in figs.items():
+            atomic_write(self.paths[k], lambda p: fig.savefig(p, format='png', dpi=100, metadata={'Software': None}))
+            plt.close(fig)
+
+    @torch.no_grad()
+    def point_losses(self) -> pd.DataFrame:
+        "The final model's view of each train point: loss against its given label, predicted class, probability of the given label"
+        sp, out = self.split, []
+        for logits, y in self.predict(self.train_set, sp.train_idx, sp.targets):
+            out.append(torch.stack([F.cross_entropy(logits, y, reduction='none'), logits.argmax(1).float(),
+                                    logits.softmax(1).gather(1, y[:, None])[:, 0]], 1).cpu())
+        loss, pred, p = torch.cat(out).T.numpy()
+        return pd.DataFrame(dict(loss=loss, model_argmax=pred.astype(int), p_model_label=p))
+
+    def points(self) -> pd.DataFrame:
+        "One row per train point: where it came from (your file, else its dataset index), its labels, what AutoDO learned, the final model's loss"
+        df, sources = self.point_frame(), self.info.sources.get('train')
+        df.insert(1, 'source', [sources[i] for i in df.point] if sources else df.point)
+        return pd.concat([df, self.point_losses()], axis=1)
 
 def config_signature(f):
     "Give `f`, which takes `Config` fields as `**kwargs`, a signature that lists them (keyword-only, with their defaults)"
@@ -649,40 +669,11 @@ def config_signature(f):
     f.__signature__ = sig.replace(parameters=params + extra)
     return f
 
-@patch
-def save_figures(self:Run):
-    "Save the learning curves and, for AutoDO methods, what was learned, beside the results"
-    import matplotlib.pyplot as plt
-    title = f'{self.cfg.dataset} {self.cfg.name} run{self.cfg.run}, {self.cfg.scale} scale'
-    figs = {'curves': plot_learning_curves({self.cfg.method: self.history_frame}, title=title, hyper_start=self.cfg.hyper_start)}
-    if self.ado.learns: figs['learned'] = learned_figure(point_groups(self.point_frame(), self.info.num_classes), self.info.num_classes, title)
-    for k, fig in figs.items():
-        atomic_write(self.paths[k], lambda p: fig.savefig(p, format='png', dpi=100, metadata={'Software': None}))
-        plt.close(fig)
-
 class Figures(Callback):
     "The run's figures (`Run.save_figures`), after the last epoch (the first process)"
     order = 10
     def after_fit(self, run):
         if run.rank == 0: run.save_figures()
-
-@patch
-@torch.no_grad()
-def point_losses(self:Run) -> pd.DataFrame:
-    "The final model's view of each train point: loss against its given label, predicted class, probability of the given label"
-    sp, out = self.split, []
-    for logits, y in self.predict(self.train_set, sp.train_idx, sp.targets):
-        out.append(torch.stack([F.cross_entropy(logits, y, reduction='none'), logits.argmax(1).float(),
-                                logits.softmax(1).gather(1, y[:, None])[:, 0]], 1).cpu())
-    loss, pred, p = torch.cat(out).T.numpy()
-    return pd.DataFrame(dict(loss=loss, model_argmax=pred.astype(int), p_model_label=p))
-
-@patch
-def points(self:Run) -> pd.DataFrame:
-    "One row per train point: where it came from (your file, else its dataset index), its labels, what AutoDO learned, the final model's loss"
-    df, sources = self.point_frame(), self.info.sources.get('train')
-    df.insert(1, 'source', [sources[i] for i in df.point] if sources else df.point)
-    return pd.concat([df, self.point_losses()], axis=1)
 
 class PointsFile(Callback):
     "The per-point table (`Run.points`) as CSV beside the results, after the last epoch (the first process)"
@@ -699,6 +690,11 @@ class ResultsFile(Callback):
 def default_callbacks() -> list[Callback]:
     "What every run does around its loop: warn if short, stop if it diverges, log metrics, checkpoint, draw figures, write the per-point table and the results"
     return [ShortRunCheck(), StopOnDivergence(), MetricsLog(), Checkpoints(), Figures(), PointsFile(), ResultsFile()]
+
+# %% ../nbs/10_train.ipynb #5e1d0c02
+class Run(RunReport, RunLoop, RunResults, RunPoints, RunDivergence, RunCheckpoints, RunEvaluation, RunHyperSteps, RunTraining,
+          RunModel, RunCleaning, RunData, RunCore):
+    "One training run of a table cell: data, split, model, `AutoDO`, loop, outputs"
 
 def _fit_process(cfg:Config) -> dict: return Run(cfg).fit()
 
