@@ -15,7 +15,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
-from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['SPLITS', 'AUGMENT_OPS', 'DATASETS', 'OWN_DATA_HINT', 'MAX_PIXELS', 'MAX_IMAGE_SIZE', 'IndexedDataset', 'DatasetInfo',
@@ -51,19 +50,15 @@ class IndexedDataset(Dataset):
 
     def __repr__(self): return f'{type(self).__name__}({self.name!r}, n={len(self)})'
 
-# %% ../nbs/01_data.ipynb #471cd9bb
-@patch
-def with_targets(self:IndexedDataset,
-                 targets):  # replacement labels, e.g. a `BiasedSplit`'s noisy `targets`
-    "The same images with other `targets` (no image is copied)"
-    return IndexedDataset(self.images, targets, self.transform, self.name)
+    def with_targets(self,
+                     targets):  # replacement labels, e.g. a `BiasedSplit`'s noisy `targets`
+        "The same images with other `targets` (no image is copied)"
+        return IndexedDataset(self.images, targets, self.transform, self.name)
 
-# %% ../nbs/01_data.ipynb #efc6fac0
-@patch
-def with_transform(self:IndexedDataset,
-                   transform:Callable|None):  # applied to each `uint8` image tensor
-    "The same images and targets with another per-sample `transform`"
-    return IndexedDataset(self.images, self.targets, transform, self.name)
+    def with_transform(self,
+                       transform:Callable|None):  # applied to each `uint8` image tensor
+        "The same images and targets with another per-sample `transform`"
+        return IndexedDataset(self.images, self.targets, transform, self.name)
 
 # %% ../nbs/01_data.ipynb #c5d1070d
 SPLITS = ('train', 'valid', 'test')
