@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .core import CommandParser, RunStore, add_options, command_errors, default_root, given, options, project_root, setting
-from .config import AUGMENTS, CLEAN_SETTINGS, CPU, HYPER_OPTS, LOSSES, METHODS, PAPER, PROTOCOLS, Config, ConfigError, MethodNames, make_config, method_for, method_switches
+from .config import AUGMENTS, CLEAN_SETTINGS, CPU, HYPER_OPTS, LOSSES, METHODS, PAPER, PROTOCOLS, Config, ConfigError
+from .config import MethodNames, make_config, method_for, method_switches
 
 # %% auto #0
 __all__ = ['PRESET_FIELDS', 'OriginalSwitches', 'train_parser', 'config_from_args', 'train_cli', 'table_column', 'TableOptions',
@@ -22,8 +23,8 @@ PRESET_FIELDS = sorted(set(CPU).union(*PAPER.values()))  # settings whose defaul
 @dataclass
 class OriginalSwitches:
     "The original implementation's flags for a method's switches and for the device"
-    aug_model:str|None = setting(None, choices=AUGMENTS)  # augmentation: NONE, RAND, AUTO, DADA, SHA (shared learned) or SEP (per-point learned) (default: NONE)
-    los_model:str|None = setting(None, choices=LOSSES)  # loss hyperparameters: NONE, WGHT (weights), SOFT (soft labels) or BOTH (default: NONE)
+    aug_model:str|None = setting(None, choices=AUGMENTS)  # augmentation; SHA (shared learned), SEP (per-point learned) (default: NONE)
+    los_model:str|None = setting(None, choices=LOSSES)  # loss hyperparameters: WGHT (weights), SOFT (soft labels), BOTH (default: NONE)
     hyper_opt:str|None = setting(None, choices=HYPER_OPTS)  # bilevel optimisation: NONE or HES (implicit hypergradient) (default: NONE)
     gpu:int|None = setting(None, low=0)  # CUDA device number to use (default: the first, when CUDA is available)
     no_cuda:bool = setting(False, action='store_true')  # train on the CPU even when CUDA is available
@@ -44,7 +45,8 @@ def config_from_args(args:argparse.Namespace) -> Config:
     switches = tuple(sw.get(k) for k in ('aug_model', 'los_model', 'hyper_opt'))
     method = kw.pop('method', None)
     if method:
-        clash = {k: v for k, v, m in zip(('--aug-model', '--los-model', '--hyper-opt'), switches, method_switches(method)) if v is not None and v != m}
+        clash = {k: v for k, v, m in zip(('--aug-model', '--los-model', '--hyper-opt'), switches, method_switches(method))
+                 if v is not None and v != m}
         if clash: raise ConfigError(f"--method {method} means {method_switches(method)}, which clashes with "
                                     + ', '.join(f'{k} {v}' for k, v in clash.items()))
     else: method = method_for(*(s or 'NONE' for s in switches))
@@ -65,7 +67,8 @@ def train_cli(argv:list[str]|None=None):
     from autodo.results import RESULT_COLUMNS
     res = run.results
     print(json.dumps(dict(dataset=cfg.dataset, method=cfg.method, ir=cfg.ir, nr=cfg.nr, run=cfg.run, scale=cfg.scale,
-                          results=str(RunStore(cfg.root).path(cfg, 'results')), **{k: res[k] for k in RESULT_COLUMNS if k in res}), indent=1))
+                          results=str(RunStore(cfg.root).path(cfg, 'results')),
+                          **{k: res[k] for k in RESULT_COLUMNS if k in res}), indent=1))
 
 # %% ../nbs/14_cli.ipynb #6a910b11
 def table_column(s:str) -> tuple:
@@ -81,7 +84,7 @@ def _launchers():
 @dataclass
 class TableOptions:
     "What `autodo-table` runs: rows, columns and runs, the table's protocol and where its cells run"
-    methods:list = setting(None, choices=MethodNames())  # table rows: methods, or switches like sep_soft_hes (default: the paper's eight; add cl_baseline to compare cleaning first)
+    methods:list = setting(None, choices=MethodNames())  # table rows: methods or switches like sep_soft_hes (default: the paper's eight)
     columns:list = setting(None, parse=table_column, metavar='IR,NR')  # IR,NR settings (default: 10,0.0 10,0.1)
     runs:int = setting(3, low=1)  # runs per cell
     protocol:str = setting('best', choices=PROTOCOLS)  # table protocol: best (the paper's), final, or valid
@@ -106,7 +109,8 @@ def launcher_from_args(args:argparse.Namespace):
     for name, cls in _launchers().items():
         opts = given(args, cls)
         if name == chosen: launcher = cls(**opts)
-        elif opts: raise ConfigError(f"{', '.join('--' + k.replace('_', '-') for k in opts)}: options of --launcher {name}, not of {chosen}")
+        elif opts: raise ConfigError(f"{', '.join('--' + k.replace('_', '-') for k in opts)}: "
+                                     f"options of --launcher {name}, not of {chosen}")
     return launcher
 
 # %% ../nbs/14_cli.ipynb #b61d0805
@@ -117,7 +121,8 @@ def table_cli(argv=None):
         from autodo.table import run_table
         kw, t = given(args, Config), options(args, TableOptions)
         res = run_table(kw.pop('dataset', 'Digits'), t.methods, t.columns or [(10, 0.0), (10, 0.1)], t.runs, kw.pop('root', ''),
-                        kw.pop('scale', 'cpu'), protocol=t.protocol, launcher=launcher_from_args(args), log=lambda m: print(m, flush=True), **kw)
+                        kw.pop('scale', 'cpu'), protocol=t.protocol, launcher=launcher_from_args(args),
+                        log=lambda m: print(m, flush=True), **kw)
     print(res['markdown'])
 
 # %% ../nbs/14_cli.ipynb #b447a92f
@@ -126,7 +131,7 @@ class ResultsOptions:
     "Which finished runs `autodo-results` tabulates, and how"
     ir:list = setting(None, '-ir', '--ir', parse=int)  # only these IR columns (default: all)
     nr:list = setting(None, '-nr', '--nr', parse=float)  # only these NR columns (default: all)
-    protocol:str = setting('best', choices=PROTOCOLS)  # best: best test error over epochs (the paper's); final: the last epoch; valid: at the best validation accuracy
+    protocol:str = setting('best', choices=PROTOCOLS)  # best: lowest test error (paper's); final: last epoch; valid: at best valid accuracy
     out:str|None = None  # also write the table to OUT.md, OUT.html and OUT.png
 
 def results_cli(argv=None):
@@ -158,7 +163,7 @@ class DensityOptions:
     epochs:int|None = None  # the runs' epochs, where runs of several lengths are finished
 
 def density_cli(argv=None):
-    "Console script `autodo-density`: t-SNE, confusion matrices and learned hyperparameters of finished baseline, FAA (or RAA) and AutoDO runs"
+    "Console script `autodo-density`: t-SNE, confusion matrices and learned hyperparameters of finished baseline, FAA (or RAA), AutoDO runs"
     p = CommandParser(prog='autodo-density', description=density_cli.__doc__.split(': ', 1)[1])
     add_options(p, Config, only=('dataset', 'ir', 'nr', 'sr', 'run', 'root'), defaults=dict(ir=10, nr=0.1))
     add_options(p, DensityOptions)
@@ -175,9 +180,9 @@ def density_cli(argv=None):
 @dataclass
 class LabelsOptions:
     "Which labels `autodo-labels` lists, ranked how"
-    ranking:str = 'confident_learning'  # confident_learning (K-fold out-of-sample probabilities: AUROC 0.998 on Digits IR=10 NR=0.1 over 3 runs, the best there; see the README), final_loss (AUROC 0.980 there, 0.984 on an image folder with 20% wrong labels over 3 runs, where it was best), autodo_weight, autodo_weight_in_label, autodo_soft or autodo_weight_soft (these read a finished --method run)
+    ranking:str = 'confident_learning'  # confident_learning, final_loss, autodo_weight[_in_label] or autodo_[weight_]soft (AUROCs: README)
     top:int = setting(20, low=1)  # how many suspects
-    method:str = setting('autodo_aws', choices=MethodNames())  # the finished run of the cell that every ranking but confident learning reads
+    method:str = setting('autodo_aws', choices=MethodNames())  # the cell's finished run that every ranking but confident learning reads
     out:str|None = None  # write the suspects to OUT.csv and OUT.png (default: beside the run, label_issues_{ranking}_...)
 
 def labels_cli(argv=None):
@@ -204,8 +209,8 @@ class DocsOptions:
     "What `autodo-docs` does: build the site (the default), or save or check the notebooks' outputs, or save a papermill run"
     out:str = '_docs'  # the site's folder
     no_execute:bool = setting(False, action='store_true')  # use the outputs saved in the notebooks
-    save_outputs:list = setting(None, metavar='NOTEBOOK', nargs='*')  # execute the library notebooks (all, or those named, e.g. 08_method) and save their teaching outputs in them
-    check_outputs:list = setting(None, metavar='NOTEBOOK', nargs='*')  # execute the library notebooks (all, or those named) in a scratch copy; exit 1 where the saved outputs differ
+    save_outputs:list = setting(None, metavar='NOTEBOOK', nargs='*')  # run library notebooks (all or those named); save teaching outputs
+    check_outputs:list = setting(None, metavar='NOTEBOOK', nargs='*')  # run library notebooks (all or named) in a copy; exit 1 on a diff
     serve:bool = setting(False, action='store_true')  # serve the built site (--out) on localhost, for search; Ctrl-C stops it
     port:int = setting(8000, low=0, below=65536)  # the port --serve listens on (0: any free one)
     save_run:str|None = setting(None, metavar='EXECUTED')  # save papermill's executed notebook's outputs into the notebook it ran
@@ -220,18 +225,22 @@ def docs_cli(argv=None):
     args = p.parse_args(argv)
     with command_errors('autodo-docs'):
         a = options(args, DocsOptions)
-        if project_root() is None: raise ConfigError("autodo-docs works on the project's notebooks: run it in a checkout of autodo (the folder with settings.ini and nbs/, or below it)")
+        if project_root() is None: raise ConfigError("autodo-docs works on the project's notebooks: run it in a checkout of autodo "
+                                                     "(the folder with settings.ini and nbs/, or below it)")
         from autodo.docs import build_docs, check_outputs, save_outputs, save_run_outputs, serve_site
         if a.save_run:
-            if not Path(a.save_run).exists(): raise ConfigError(f'--save-run {a.save_run}: no such file; give the output notebook of a papermill run')
+            if not Path(a.save_run).exists(): raise ConfigError(f'--save-run {a.save_run}: no such file; '
+                                                                'give the output notebook of a papermill run')
             print(f'saved the run in {save_run_outputs(Path(a.save_run), scale=a.scale)}')
         elif a.save_outputs is not None: print(f'saved the outputs of {len(save_outputs(a.save_outputs or None))} notebooks')
         elif a.check_outputs is not None:
             diffs = check_outputs(a.check_outputs or None)
             for nb, ds in diffs.items(): print(f'{nb}:\n  ' + '\n  '.join(ds))
-            if diffs: raise SystemExit(f'{len(diffs)} notebooks have outputs other than their code makes now: run autodo-docs --save-outputs')
+            if diffs: raise SystemExit(f'{len(diffs)} notebooks have outputs other than their code makes now: '
+                                       'run autodo-docs --save-outputs')
             print('the saved outputs are what the notebooks make')
         elif a.serve: serve_site(Path(a.out), a.port, ready=lambda line: print(line, flush=True))
         else:
             site = build_docs(a.out, not a.no_execute)
-            print(f'site built in {site}: open {site / "index.html"} in a browser, or serve it (search needs a server) with: autodo-docs --serve')
+            print(f'site built in {site}: open {site / "index.html"} in a browser, '
+                  'or serve it (search needs a server) with: autodo-docs --serve')

@@ -4,7 +4,8 @@
 
 # %% ../nbs/00_core.ipynb #d6618bbd
 from __future__ import annotations
-import argparse, contextlib, dataclasses, errno, fcntl, json, math, numbers, os, re, shutil, signal, socket, stat, sys, tempfile, threading, time, warnings
+import argparse, contextlib, dataclasses, errno, fcntl, json, math, numbers, os, re
+import shutil, signal, socket, stat, sys, tempfile, threading, time, warnings
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 
@@ -39,7 +40,8 @@ def umask() -> int:
 def atomic_write(path, write):
     "Call `write(tmp_path)` on a fresh temporary file beside `path`, then rename it onto `path` (removed on failure)"
     path = Path(path)
-    if path.is_dir() and not path.is_symlink(): raise LinkedFileError(f"{path} is a folder where autodo writes a file; remove it and run again")
+    if path.is_dir() and not path.is_symlink(): raise LinkedFileError(f"{path} is a folder where autodo writes a file; "
+                                                                      "remove it and run again")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
     os.fchmod(fd, 0o666 & ~umask())  # the permissions a plain `open` gives, not mkstemp's 0600: a lab shares its results
@@ -55,7 +57,7 @@ def atomic_write(path, write):
         raise
 
 def open_plain(path, flags:int=os.O_RDONLY) -> int:
-    "A descriptor of `path` opened without following a symbolic link (mode as the umask gives), or a `LinkedFileError` if it is not a plain file"
+    "A descriptor of `path` opened without following a symlink (mode as the umask gives), or a `LinkedFileError` if it is not a plain file"
     try: fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o666)  # NONBLOCK: a planted FIFO cannot hang us
     except OSError as e:
         if e.errno != errno.ELOOP: raise
@@ -152,7 +154,8 @@ def _default(f:dataclasses.Field):
 class SettingError(AutodoError, ValueError):
     "A setting outside the range, choices or form that its `setting` declares"
 
-_KINDS = {'int': numbers.Integral, 'float': numbers.Real, 'str': str, 'bool': bool, 'list': list, 'dict': dict}  # what each annotation accepts
+# what each annotation accepts
+_KINDS = {'int': numbers.Integral, 'float': numbers.Real, 'str': str, 'bool': bool, 'list': list, 'dict': dict}
 
 def check_field(obj, f:dataclasses.Field, error=SettingError):
     "Raise `error` naming the flag if field `f` of dataclass `obj` is outside the range, choices or form of its `setting`"
@@ -160,7 +163,8 @@ def check_field(obj, f:dataclasses.Field, error=SettingError):
     bad = lambda need: error(f"{f.name}={v!r} ({flags_of(f)[0]}) {need}")
     if v is None and ('None' in str(f.type) or _default(f) is None): return  # not given
     base, kind = field_type(f), _KINDS.get(field_type(f))
-    if kind and (not isinstance(v, kind) or (kind is not bool and isinstance(v, bool))): raise bad(f"must be {'an' if base == 'int' else 'a'} {base}")
+    if kind and (not isinstance(v, kind) or (kind is not bool and isinstance(v, bool))):
+        raise bad(f"must be {'an' if base == 'int' else 'a'} {base}")
     choices = m.get('choices')
     choices = choices() if callable(choices) else choices
     for x in v if field_type(f) == 'list' else [v]:  # a list's choices are its items'
@@ -258,7 +262,7 @@ class RunStore:
 def _number(v, low, high) -> bool: return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v) and low <= v <= high
 
 def check_results(r, schema=None):
-    "A `ValueError` saying what is wrong if results `r` lie: no config, counts and errors out of range, config values outside `schema`'s settings"
+    "A `ValueError` saying what is wrong in results `r`: no config, counts, errors out of range, config values outside `schema`'s settings"
     if not isinstance(r, dict) or not isinstance(r.get('config'), dict): raise ValueError('no config in it')
     n, epochs = r.get('epochs_run'), r['config'].get('epochs')
     if 'epochs_run' in r and not (isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= (epochs if isinstance(epochs, int) else n)):
@@ -266,7 +270,8 @@ def check_results(r, schema=None):
     for k, v in r.items():
         if k.startswith('test_error') and not _number(v, 0, 100): raise ValueError(f"{k}={v!r} is not a test error in [0, 100]")
     acc = r.get('per_class_test_acc', [])
-    if not (isinstance(acc, list) and all(_number(a, 0, 1) for a in acc)): raise ValueError("per_class_test_acc is not a list of accuracies in [0, 1]")
+    if not (isinstance(acc, list) and all(_number(a, 0, 1) for a in acc)):
+        raise ValueError("per_class_test_acc is not a list of accuracies in [0, 1]")
     if schema is not None:
         cls = schema if isinstance(schema, type) else type(schema)
         known = {f.name for f in dataclasses.fields(cls)}
@@ -285,7 +290,8 @@ def read_results(path, schema=None) -> dict:
         with os.fdopen(open_plain(path), 'rb') as f: r = json.loads(f.read())
         check_results(r, schema)
         return r
-    except RecursionError: raise CorruptResultsError(f"results file {str(path)!r} is corrupt (nested too deeply); delete it and run that cell again") from None
+    except RecursionError: raise CorruptResultsError(f"results file {str(path)!r} is corrupt (nested too deeply); "
+                                                     "delete it and run that cell again") from None
     except (ValueError, UnicodeDecodeError, TypeError) as e:
         raise CorruptResultsError(f"results file {str(path)!r} is corrupt ({e}); delete it and run that cell again") from e
 
@@ -335,7 +341,8 @@ def lock(self, cfg):
             f.seek(0)
             raise RunLockedError(f"{p.parent / run_name(cfg)} is being trained by {f.read().strip() or 'another process'}; "
                                  "wait for it to finish, or stop that process and run again") from None
-        f.seek(0); f.truncate(); f.write(f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}"); f.flush()
+        f.seek(0); f.truncate()
+        f.write(f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}"); f.flush()
         try: yield
         finally:
             f.seek(0); f.truncate()
@@ -396,8 +403,10 @@ def add_options(p,  # an `argparse` parser or argument group
         if f.name in skip or (only is not None and f.name not in only) or not f.metadata.get('cli', True): continue
         base, choices, m = field_type(f), f.metadata.get('choices'), f.metadata
         kind = (dict(action=m['action']) if 'action' in m else dict(action=argparse.BooleanOptionalAction) if base == 'bool' else
-                dict(type=_flag_parser(m['parse']) if 'parse' in m else _TYPES[base], nargs=m.get('nargs', '+') if base in ('list', 'dict') else None,
-                     choices=list(choices()) if callable(choices) else choices, metavar=m.get('metavar', 'KEY=VALUE' if base == 'dict' else None)))
+                dict(type=_flag_parser(m['parse']) if 'parse' in m else _TYPES[base],
+                     nargs=m.get('nargs', '+') if base in ('list', 'dict') else None,
+                     choices=list(choices()) if callable(choices) else choices,
+                     metavar=m.get('metavar', 'KEY=VALUE' if base == 'dict' else None)))
         doc = (docs[f.name] or f.name.replace('_', ' ')).replace('%', '%%')
         if f.name in preset: doc += " (default: the preset's)"
         elif 'default' not in doc: doc += f' (default: {defaults.get(f.name, _default(f))})'

@@ -250,8 +250,8 @@ def notebook_title(nb:Path) -> str:
     return nb.stem
 
 NAV = {'The method': ['02_bias', '05_hypergrad', '07_hypermodels', '08_method'],
-       'Reproduction': ['01_data', '03_policies', '04_models', '06_config', '06a_losses', '09_plots', '10_train', '11_results', '12_density',
-                        'experiments/experiment', 'experiments/table', 'experiments/density'],
+       'Reproduction': ['01_data', '03_policies', '04_models', '06_config', '06a_losses', '09_plots', '10_train', '11_results',
+                        '12_density', 'experiments/experiment', 'experiments/table', 'experiments/density'],
        'Your data': ['04a_cleaning', '16_labels'],
        'Tools': ['00_core', '13_table', '14_cli', '15_docs']}
 
@@ -283,24 +283,27 @@ _QUARTO_ATTRS = re.compile(r'\{target="_blank"[^}]*\}')
 def _in_source_order(cards:list, module:str|None) -> list:
     "API cards (markdown cells) in the order their names are defined in `module`'s source, where it defines all of them"
     names = [re.search(r'^#{3,4} (\S+)', ''.join(c['source']), re.M) for c in cards]
-    lines = [m and re.search(rf'^(?:def|class) {re.escape(m.group(1).split(".")[-1])}\b', module, re.M) for m in names] if module else [None]
+    lines = [m and re.search(rf'^(?:def|class) {re.escape(m.group(1).split(".")[-1])}\b', module, re.M)
+             for m in names] if module else [None]
     if not all(lines): return cards
     return [c for _, c in sorted(zip([m.start() for m in lines], cards), key=lambda t: t[0])]
 
 def quarto_to_mkdocs(nb:dict, module:str|None=None) -> dict:
-    "A processed notebook with its front matter as a title cell, `echo: false` cells as their markdown output and API cards in `module`'s order"
+    "A processed notebook with front matter as a title cell, `echo: false` cells as their markdown output, API cards in `module`'s order"
     import yaml
     cells, cards = [], []
     for c in nb['cells']:
         src = ''.join(c['source'])
         if c['cell_type'] == 'code' and re.match(r'#\|\s*echo:\s*false', src):
             md = ''.join(''.join(o.get('data', {}).get('text/markdown', '')) for o in c.get('outputs', []))
-            if md: cards.append(dict(cell_type='markdown', id=f'card-{len(cells) + len(cards)}', metadata={}, source=_QUARTO_ATTRS.sub('', md)))
+            if md: cards.append(dict(cell_type='markdown', id=f'card-{len(cells) + len(cards)}', metadata={},
+                                     source=_QUARTO_ATTRS.sub('', md)))
             continue
         cells += _in_source_order(cards, module); cards = []
         if c['cell_type'] == 'raw' and src.startswith('---'):
             fm = yaml.safe_load(src.strip().strip('-')) or {}
-            c = dict(cell_type='markdown', id='title', metadata={}, source=f"# {fm.get('title', '')}\n\n> {fm.get('description', '')}".rstrip('> \n'))
+            c = dict(cell_type='markdown', id='title', metadata={},
+                     source=f"# {fm.get('title', '')}\n\n> {fm.get('description', '')}".rstrip('> \n'))
         cells.append(c)
     return {**nb, 'cells': cells + _in_source_order(cards, module)}
 
@@ -349,7 +352,7 @@ def source_pages(lib:Path, proc:Path):
                                                       f"```python\n{p.read_text()}\n```\n")
 
 def relative_paths(site:Path):
-    "Every site-absolute `src` and `href` of the pages in `site` made relative to its page, so the site opens from disk and under any sub-path"
+    "Every site-absolute `src` and `href` in `site`'s pages made relative to its page, so the site opens from disk and under any sub-path"
     for page in site.rglob('*.html'):
         depth = len(page.relative_to(site).parts) - 1
         page.write_text(re.sub(r'\b(src|href)="/(?!/)', lambda m: f'{m[1]}="{"../" * depth or "./"}', page.read_text()))
@@ -393,7 +396,8 @@ def build_docs(out:str='_docs',  # site folder
     _link_figures(proc)
     shutil.copytree(build_dir / 'figures', proc / 'figures', dirs_exist_ok=True)
     install_mathjax(proc / 'assets')
-    (build_dir / 'mkdocs.yml').write_text(yaml.safe_dump(mkdocs_config(proc, root / out, cfg.git_url if to_repo else None), sort_keys=False))
+    (build_dir / 'mkdocs.yml').write_text(yaml.safe_dump(mkdocs_config(proc, root / out, cfg.git_url if to_repo else None),
+                                                         sort_keys=False))
     build(load_config(str(build_dir / 'mkdocs.yml')))
     fix_anchors(root / out); relative_paths(root / out)
     return root / out
@@ -403,10 +407,12 @@ def serve_site(site:Path,  # a built site (`autodo-docs --out`)
                ready=print):  # called with the line that says where the site is served
     "Serve the built site `site` on localhost until interrupted: for search, which a page opened from disk cannot run"
     import functools, http.server
-    if not (Path(site) / 'index.html').exists(): raise ValueError(f"{site} holds no built site (no index.html): build it first with autodo-docs --out {site}")
+    if not (Path(site) / 'index.html').exists():
+        raise ValueError(f"{site} holds no built site (no index.html): build it first with autodo-docs --out {site}")
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
     try: server = http.server.ThreadingHTTPServer(('127.0.0.1', port), handler)
-    except OSError as e: raise ValueError(f"port {port} (--port) cannot be used ({e.strerror}); give another, e.g. --port {port + 1}") from None
+    except OSError as e: raise ValueError(f"port {port} (--port) cannot be used ({e.strerror}); "
+                                          f"give another, e.g. --port {port + 1}") from None
     with server:
         ready(f'serving {site} at http://localhost:{server.server_address[1]}/ (Ctrl-C stops it)')
         server.serve_forever()

@@ -96,7 +96,8 @@ AUGMENT_START = dict(probability=0.2, magnitude=0.5)  # where every row of the l
 def augment_by_group(df:pd.DataFrame,  # from `point_frame`, of a run that learned an augmentation
                      num_classes:int) -> pd.DataFrame:
     "One row per point and affine operation: its group (majority/minority, by clean label), learned probability and magnitude"
-    if f'p_{AFFINE_PARAMS[0]}' not in df: raise ValueError('this run learned no augmentation: pick autodo_a_sha, autodo_a, autodo_aw or autodo_aws')
+    if f'p_{AFFINE_PARAMS[0]}' not in df:
+        raise ValueError('this run learned no augmentation: pick autodo_a_sha, autodo_a, autodo_aw or autodo_aws')
     g = point_groups(df, num_classes)
     return pd.concat([pd.DataFrame(dict(operation=op, group=g.group, probability=g[f'p_{op}'], magnitude=g[f'm_{op}']))
                       for op in AFFINE_PARAMS], ignore_index=True)

@@ -39,7 +39,8 @@ def load_history(path) -> pd.DataFrame:
     "Per-epoch metrics of a run (its `.jsonl` file) as a DataFrame; a `CorruptResultsError` naming the line that is not the next epoch's"
     try:
         with os.fdopen(open_plain(path), 'rb') as f: text = f.read().decode()
-    except UnicodeDecodeError: raise CorruptResultsError(f"metrics file {str(path)!r} is not text; delete it (the run's checkpoint holds the same metrics)") from None
+    except UnicodeDecodeError: raise CorruptResultsError(f"metrics file {str(path)!r} is not text; "
+                                                         "delete it (the run's checkpoint holds the same metrics)") from None
     lines = [l for l in text.splitlines() if l.strip()]
     return pd.DataFrame([_metrics_line(path, k, l) for k, l in enumerate(lines)])
 
@@ -77,7 +78,7 @@ def check_one_setting(df:pd.DataFrame):
                          "e.g. give each variant its own --tag, or its own results root")
 
 def summarize(df:pd.DataFrame, metric:str='test_error_best') -> pd.DataFrame:
-    "Mean, standard deviation (none, NaN, for one run) and number of runs of `metric` per table cell (dataset, scale, IR, SR, NR, method, tag, ablations)"
+    "Mean, standard deviation (NaN for one run) and run count of `metric` per cell (dataset, scale, IR, SR, NR, method, tag, ablations)"
     check_one_setting(df)
     g = df.groupby(CELL_KEYS)[metric]
     return pd.DataFrame({'mean': g.mean(), 'std': g.std(ddof=1), 'runs': g.count()}).reset_index()
@@ -123,7 +124,8 @@ def table_layout(summary:pd.DataFrame, dataset:str, *, with_paper:bool=True, fmt
         if with_paper:
             p = paper[(paper.ir == ir) & np.isclose(paper.nr, nr)].set_index('method')
             if len(p):
-                out[f'{name} paper'] = [f"{p.loc[m, 'err_mean']:{fmt}} ± {p.loc[m, 'err_std']:{fmt}}" if m in p.index else '' for m in methods]
+                out[f'{name} paper'] = [f"{p.loc[m, 'err_mean']:{fmt}} ± {p.loc[m, 'err_std']:{fmt}}" if m in p.index else ''
+                                        for m in methods]
                 out[f'{name} Δ'] = [f"{col.loc[m, 'mean'] - p.loc[m, 'err_mean']:+{fmt}}" if m in p.index and m in col.index else ''
                                    for m in methods]
     runs = s.groupby('method')['runs'].max()
