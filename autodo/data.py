@@ -293,7 +293,8 @@ def _channels_last(t:torch.Tensor, form:str) -> bool:
     first, last = t.shape[0] in (1, 3, 4), t.shape[-1] in (1, 3, 4)
     if not (first and last): return last and not first
     readings = [min(t.shape[1:]) >= 4, min(t.shape[:2]) >= 4]  # (C, H, W), (H, W, C)
-    if readings.count(True) != 1:
+    if not any(readings): return False  # too small either way: channels first, and the size check names the size it needs
+    if all(readings):
         raise ValueError(f"{form} reads as channels first {tuple(t.shape)} or channels last {tuple(t.shape[2:]) + tuple(t.shape[:2])}"
                          " alike: give (C, H, W) tensors of images larger than 4 pixels a side")
     return readings[1]
@@ -301,10 +302,11 @@ def _channels_last(t:torch.Tensor, form:str) -> bool:
 def _tensor_image(t:torch.Tensor, scale:float|None=None) -> torch.Tensor:
     "A tensor image `(C, H, W)`, `(H, W, C)` or `(H, W)` with 1, 3 or 4 channels as `uint8` `(C, H, W)`, else a `ValueError` naming its form"
     form = f"an image of shape {tuple(t.shape)} and dtype {str(t.dtype).replace('torch.', '')}"
-    if t.ndim == 2: t = t[None]
+    flat = t.ndim == 2
+    if flat: t = t[None]
     if t.ndim != 3 or (t.shape[0] not in (1, 3, 4) and t.shape[-1] not in (1, 3, 4)) or not t.numel():
         raise ValueError(f"{form}: give images (C, H, W), (H, W, C) or (H, W), with C = 1, 3 or 4 channels")
-    if _channels_last(t, form): t = t.permute(2, 0, 1)
+    if not flat and _channels_last(t, form): t = t.permute(2, 0, 1)
     if t.shape[0] == 4: t = t[:3]  # RGBA: the colour, alpha dropped, as PIL converts RGBA to RGB
     if t.dtype == torch.uint8: return t.contiguous()
     if t.dtype == torch.bool or t.is_complex(): raise ValueError(f"{form}: give uint8 images (0 to 255) or float ones (0 to 1, or 0 to 255)")
