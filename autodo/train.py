@@ -429,7 +429,7 @@ class DivergedError(AutodoError, ValueError):
 
 LEARNED_LIMIT = 1e4  # logits; a learned hyperparameter beyond this comes from a hyper learning rate far too large
 
-def divergence(run:Run, m:dict) -> tuple|None:
+def divergence(run:RunCore, m:dict) -> tuple|None:
     "`(what, value, setting at fault)` of the first thing of the epoch with metrics `m` that is not finite, else None"
     tables = [t.table for t in run.ado.tables]
     if any(not torch.isfinite(t).all() or t.abs().max() > LEARNED_LIMIT for t in tables):
