@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib, math, os, re, stat, warnings
 from dataclasses import dataclass, field
 from collections import Counter
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -17,11 +17,11 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset
 
 # %% auto #0
-__all__ = ['SPLITS', 'AUGMENT_OPS', 'DATASETS', 'OWN_DATA_HINT', 'MAX_PIXELS', 'MAX_IMAGE_SIZE', 'IndexedDataset', 'DatasetInfo',
-           'register_dataset', 'UnknownDatasetError', 'get_info', 'dataset_name', 'digits_arrays',
-           'DatasetFilesMissing', 'missing_files', 'load_dataset', 'CorruptImageError', 'TooLargeError', 'image_tensor',
-           'stack_images', 'channel_stats', 'memory_bytes', 'own_dataset', 'LinkError', 'LooseImagesWarning',
-           'image_folder']
+__all__ = ['SPLITS', 'AUGMENT_OPS', 'DATASETS', 'OWN_DATA_HINT', 'MAX_PIXELS', 'BIT_DEPTHS', 'MAX_IMAGE_SIZE', 'IndexedDataset',
+           'DatasetInfo', 'register_dataset', 'UnknownDatasetError', 'get_info', 'dataset_name', 'digits_arrays',
+           'DatasetFilesMissing', 'missing_files', 'load_dataset', 'CorruptImageError', 'TooLargeError', 'bit_depth',
+           'image_tensor', 'stack_images', 'channel_stats', 'memory_bytes', 'own_dataset', 'LinkError',
+           'LooseImagesWarning', 'image_folder']
 
 # %% ../nbs/01_data.ipynb #a76bad10
 class IndexedDataset(Dataset):
@@ -274,18 +274,15 @@ _DEEP = ('I', 'I;16', 'I;16L', 'I;16B', 'I;16N', 'F')  # PIL modes of more than 
 
 def _channels(mode:str) -> int: return 1 if mode in ('1', 'L', *_DEEP) else 3
 
-def _eight_bit(img) -> np.ndarray:
-    "A PIL image of more than 8 bits as `uint8` `(H, W)`: 16-bit ones / 257; 32-bit and float ones as they are when within 0..255, else / 257; floats within 0..1 * 255"
-    a = np.asarray(img, dtype=np.float64)
-    lo, hi = (a.min(), a.max()) if a.size else (0, 0)
-    if not (np.isfinite(lo) and np.isfinite(hi)) or lo < 0 or hi > 65535:
-        raise ValueError(f"a PIL image of mode {img.mode!r} holds values from {lo:g} to {hi:g}: give images of 8 or 16 bits, "
-                         "or floats in [0, 1] or [0, 255] (not normalised)")
-    scale = 257 if img.mode.startswith('I;16') or hi > 255 else 1 if img.mode == 'I' or hi > 1 else 1 / 255
-    return np.clip(np.rint(a / scale), 0, 255).astype(np.uint8)
+BIT_DEPTHS = (8, 10, 12, 14, 16)  # the depths integer images are read at
+
+def bit_depth(top:int) -> int:
+    "The smallest of `BIT_DEPTHS` that holds `top`, the largest value of integer images (0: more than 16 bits)"
+    return next((b for b in BIT_DEPTHS if top < 2 ** b), 0)
 
 def _as_tensor(img):
-    "A numpy array as a tensor (sharing nothing with it); anything else as it is"
+    "A numpy array, or a PIL image of more than 8 bits, as a tensor (sharing nothing with it); anything else as it is"
+    if getattr(img, 'mode', None) in _DEEP: img = np.asarray(img).astype(np.float32 if img.mode == 'F' else np.int64)
     return torch.from_numpy(np.ascontiguousarray(img)) if isinstance(img, np.ndarray) else img
 
 def _channels_last(t:torch.Tensor, form:str) -> bool:
@@ -299,9 +296,9 @@ def _channels_last(t:torch.Tensor, form:str) -> bool:
                          " alike: give (C, H, W) tensors of images larger than 4 pixels a side")
     return readings[1]
 
-def _tensor_image(t:torch.Tensor, scale:float|None=None) -> torch.Tensor:
+def _tensor_image(t:torch.Tensor, scale:float|None=None, bits:int|None=None, form:str|None=None) -> torch.Tensor:
     "A tensor image `(C, H, W)`, `(H, W, C)` or `(H, W)` with 1, 3 or 4 channels as `uint8` `(C, H, W)`, else a `ValueError` naming its form"
-    form = f"an image of shape {tuple(t.shape)} and dtype {str(t.dtype).replace('torch.', '')}"
+    form = form or f"an image of shape {tuple(t.shape)} and dtype {str(t.dtype).replace('torch.', '')}"
     flat = t.ndim == 2
     if flat: t = t[None]
     if t.ndim != 3 or (t.shape[0] not in (1, 3, 4) and t.shape[-1] not in (1, 3, 4)) or not t.numel():
@@ -310,25 +307,30 @@ def _tensor_image(t:torch.Tensor, scale:float|None=None) -> torch.Tensor:
     if t.shape[0] == 4: t = t[:3]  # RGBA: the colour, alpha dropped, as PIL converts RGBA to RGB
     if t.dtype == torch.uint8: return t.contiguous()
     if t.dtype == torch.bool or t.is_complex(): raise ValueError(f"{form}: give uint8 images (0 to 255) or float ones (0 to 1, or 0 to 255)")
-    lo, hi = t.min().item(), t.max().item()
     if not t.is_floating_point():
-        if lo < 0 or hi > 255: raise ValueError(f"{form} holds values from {lo} to {hi}: give 8-bit images, 0 to 255")
-        return t.to(torch.uint8).contiguous()
+        t = t.to(torch.int64)
+        lo, hi = t.min().item(), t.max().item()
+        bits = bits or bit_depth(hi)
+        if lo < 0 or not bits or hi >= 2 ** bits:
+            raise ValueError(f"{form} holds values from {lo} to {hi}: give images of 8 to 16 bits (0 to 255, ..., 0 to 65535)")
+        return (t if bits == 8 else (t.double() * (255 / (2 ** bits - 1))).round()).to(torch.uint8).contiguous()
+    lo, hi = t.min().item(), t.max().item()
     if not (math.isfinite(lo) and math.isfinite(hi)) or lo < 0 or hi > 255:
         raise ValueError(f"{form} holds values from {lo:g} to {hi:g}: give float images in [0, 1] or [0, 255] (not normalised, not 16-bit)")
     return (t.float() * (scale or (255. if hi <= 1 else 1.))).round().clamp(0, 255).to(torch.uint8).contiguous()
 
 def image_tensor(img,
                  scale:float|None=None,  # float images: the factor to 0..255 (255 for [0, 1], 1 for [0, 255]); default: from the image's largest value
+                 bits:int|None=None,  # integer images: the bit depth they were taken at (a dataset's `bit_depth`); default: the image's own
                 ) -> torch.Tensor:
-    "An image as a `uint8` tensor `(C, H, W)`: PIL of any mode; a tensor or numpy array `(C, H, W)`, `(H, W, C)` or `(H, W)`, `uint8` or float"
+    "An image as a `uint8` tensor `(C, H, W)`: PIL of any mode; a tensor or numpy array `(C, H, W)`, `(H, W, C)` or `(H, W)`, integer or float"
+    if getattr(img, 'mode', None) in _DEEP: return _tensor_image(_as_tensor(img), scale, bits, form=f"a PIL image of mode {img.mode!r}")
     img = _as_tensor(img)
-    if isinstance(img, torch.Tensor): return _tensor_image(img, scale)
+    if isinstance(img, torch.Tensor): return _tensor_image(img, scale, bits)
     from PIL import Image
     if not isinstance(img, Image.Image):
         raise ValueError(f"an image of type {type(img).__name__}: give PIL images, tensors or numpy arrays")
     from torchvision.transforms.v2.functional import pil_to_tensor
-    if img.mode in _DEEP: return torch.from_numpy(_eight_bit(img))[None]
     return pil_to_tensor(img if img.mode in ('L', 'RGB') else img.convert('L' if _channels(img.mode) == 1 else 'RGB'))
 
 # %% ../nbs/01_data.ipynb #a3c3e644
@@ -393,32 +395,47 @@ def _pair(item, i:int) -> tuple:
     form = f"a dict with keys {sorted(item)}" if isinstance(item, dict) else f"a {type(item).__name__}" + (f" of {len(item)}" if isinstance(item, (tuple, list)) else '')
     raise ValueError(f"item {i} is {form}: give a dataset whose items are (image, label) pairs, as torchvision's are")
 
-def _one_float_range(raw:list) -> float:
-    "The factor to 0..255 of a dataset's float images: 255 when all lie in [0, 1], 1 when in [0, 255]; both at once a `ValueError`"
-    tops = [(i, x.max().item()) for i, x in enumerate(raw) if isinstance(x, torch.Tensor) and x.is_floating_point() and x.numel()]
-    high = next(((i, t) for i, t in tops if t > 1), None)
-    unit = next(((i, t) for i, t in tops if 0 < t <= 1 and not raw[i].eq(raw[i].round()).all()), None)  # fractions: [0, 1]
-    if high and unit: raise ValueError(f"float images in two ranges: item {unit[0]} holds values up to {unit[1]:g} (0 to 1), item {high[0]} up to "
+def _top(where:str, x) -> tuple|None:
+    "`(where, largest value, is float, has fractions)` of an image tensor that is neither `uint8` nor empty (see `_depth`), else None"
+    if not isinstance(x, torch.Tensor) or x.dtype in (torch.uint8, torch.bool) or x.is_complex() or not x.numel(): return None
+    f = x.is_floating_point()
+    return where, (x.max().item() if f else x.to(torch.int64).max().item()), f, f and not x.eq(x.round()).all().item()
+
+def _depth(tops:list) -> tuple[float, int|None]:
+    "`(scale, bits)` of a dataset's images from their `_top`s: floats all in [0, 1] or all in [0, 255]; integers at one `bit_depth`"
+    floats, ints = [t for t in tops if t[2]], [t[1] for t in tops if not t[2]]
+    high, unit = next((t for t in floats if t[1] > 1), None), next((t for t in floats if 0 < t[1] <= 1 and t[3]), None)
+    if high and unit: raise ValueError(f"float images in two ranges: {unit[0]} holds values up to {unit[1]:g} (0 to 1), {high[0]} up to "
                                        f"{high[1]:g} (0 to 255); give every image in one range")
-    return 1. if high else 255.
+    return 1. if high else 255., bit_depth(max(ints)) if ints else None
 
 def _item(ds, i:int):
     "`ds[i]`, or a `ValueError` naming the item and what its `__getitem__` raised"
     try: return ds[i]
     except Exception as e: raise ValueError(f"item {i} could not be read: its __getitem__ raised {e!r}; fix the dataset or leave the item out") from e
 
-def _decoded(ds) -> tuple[Iterable, list, list]:
-    "`ds`'s images as `uint8` tensors, their shapes `(C, H, W)` and labels: decoded as they come where `ds` has `shapes` (file headers), else now"
+def _read(ds) -> tuple[list, list|None, list]:
+    "`ds`'s images as read (tensors, PIL), their shapes and labels; where `ds` has `shapes` (file headers) itself, no images: decoded later"
     shapes, targets = getattr(ds, 'shapes', None), getattr(ds, 'targets', None)  # `shapes`: a property that reads every file's header, once
-    if shapes is not None and targets is not None: return (image_tensor(ds[i][0]) for i in range(len(ds))), shapes, [_label(y) for y in targets]
+    if shapes is not None and targets is not None: return None, shapes, [_label(y) for y in targets]
     pairs = [_pair(_item(ds, i), i) for i in range(len(ds))]
     labels = [y for _, y in pairs]
     if targets is not None and (wrong := next((i for i, (t, y) in enumerate(zip(targets, labels)) if _label(t) != y), None)) is not None:
         raise ValueError(f"item {wrong} has label {labels[wrong]} but the dataset's `targets` say {_label(targets[wrong])}: make them agree")
-    raw = [_as_tensor(x) for x, _ in pairs]
-    scale = _one_float_range(raw)
-    xs = [image_tensor(x, scale) for x in raw]
-    return xs, [tuple(x.shape) for x in xs], labels
+    return [_as_tensor(x) for x, _ in pairs], None, labels
+
+def _decoded(parts:dict) -> dict:
+    "`{split: (images, shapes, labels)}` of datasets `parts`, images as `uint8` with one depth for all (`_depth`); files decoded as they come"
+    read = {s: _read(ds) for s, ds in parts.items()}
+    tops = [t for s, (raw, _, _) in read.items()
+            for t in (parts[s].tops() if raw is None else (_top(f"{s} item {i}", x) for i, x in enumerate(raw))) if t]
+    scale, bits = _depth(tops)
+    out = {}
+    for s, (raw, shapes, labels) in read.items():
+        if raw is None: xs = map(partial(parts[s].image, scale=scale, bits=bits), range(len(labels)))  # decoded as they come
+        else: xs = [image_tensor(x, scale, bits) for x in raw]; shapes = [tuple(x.shape) for x in xs]
+        out[s] = xs, shapes, labels
+    return out
 
 def _check_class_sizes(name:str, y:torch.Tensor, num_classes:int, classes:tuple, split:str, needs:int, why:str):
     "A `ValueError` naming each class with fewer than `needs` images in `split`, and why it needs them"
@@ -452,7 +469,7 @@ def own_dataset(train:Dataset,  # items `(image, label)`: PIL images or tensors,
             raise ValueError(f"{name} {s}: a {type(ds).__name__} has no length or items by index (an IterableDataset?); give a map-style "
                              "Dataset (or a list) of (image, label) pairs")
     sources = {s: [str(f) for f in ds.files] if hasattr(ds, 'files') else [f'{s}[{i}]' for i in range(len(ds))] for s, ds in parts.items()}
-    decoded = {s: _decoded(ds) for s, ds in parts.items()}
+    decoded = _decoded(parts)
     images, labels = {s: (xs, shapes) for s, (xs, shapes, _) in decoded.items()}, {s: d[2] for s, d in decoded.items()}
     if not labels['train']: raise ValueError(f"{name}: the train set is empty; give it at least one image per class")
     size = (image_size,) * 2 if image_size else Counter(tuple(c[-2:]) for c in images['train'][1]).most_common(1)[0][0]
@@ -589,15 +606,28 @@ class _FolderSplit(Dataset):
     def __init__(self, files:list, targets:list): self.files, self.targets = files, targets
     def __len__(self): return len(self.files)
 
-    def __getitem__(self, i):
+    def __getitem__(self, i): return self.image(i), self.targets[i]
+
+    def image(self, i:int, scale:float|None=None, bits:int|None=None) -> torch.Tensor:
+        "Image `i` as `uint8` `(C, H, W)` (`image_tensor`; the folder's `_depth` where given)"
         with _open_image(self.files[i]) as img:
-            try: return image_tensor(img), self.targets[i]
+            try: return image_tensor(img, scale, bits)
             except ValueError as e: raise CorruptImageError(f"image {str(self.files[i])!r}: {e}; replace it, or remove it") from None
+
+    def tops(self) -> list:
+        "`_top` of each image of more than 8 bits (the others are not decoded)"
+        return [_file_top(f) for f in self.files if _header_mode(f) in _DEEP]
 
     @property
     def shapes(self) -> list:
         "`(C, H, W)` of each image, read from its header: a bad or huge file is refused before any is decoded"
         return [_header_shape(f) for f in self.files]
+
+def _header_mode(f) -> str:
+    with _open_image(f, load=False) as img: return img.mode
+
+def _file_top(f) -> tuple|None:
+    with _open_image(f) as img: return _top(repr(str(f)), _as_tensor(img))
 
 def _header_shape(f) -> tuple:
     "`(C, H, W)` from the header, `H` and `W` swapped where its EXIF orientation turns the image a quarter"

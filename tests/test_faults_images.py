@@ -1,4 +1,4 @@
-"Your own image folders as users meet them: 16-bit images load scaled, symbolic links count each image once, and huge or unreadable images, a loop or a duplicate through a link end in one clear error naming the file (exit 2, no traceback)."
+"Your own image folders as users meet them: 16-bit images load scaled at the folder's bit depth, symbolic links count each image once, and huge or unreadable images, a loop or a duplicate through a link end in one clear error naming the file (exit 2, no traceback)."
 import os, struct, zlib
 from pathlib import Path
 import numpy as np, pytest
@@ -36,22 +36,38 @@ def pixels(info, split='train'):
     return [(int(l), a[0].numpy()) for l, a in zip(y, x)]
 
 def test_sixteen_bit_images_are_scaled_not_clipped(tmp_path):
-    d = image_set(tmp_path / 'deep', per_class=0, classes=('png16', 'tif16b', 'tif32', 'float1', 'float16'))
+    d = image_set(tmp_path / 'deep', per_class=0, classes=('png16', 'tif16b', 'tif32', 'float1'))
     n = 5
     ramp = np.arange(64, dtype=np.uint16).reshape(8, 8) * 1000 + 7  # 7 ... 63007
     arrays = {'png16': (ramp, 'png', 'I;16'), 'tif16b': (ramp.astype('>u2'), 'tif', 'I;16B'), 'tif32': (ramp.astype(np.int32), 'tif', 'I'),
-              'float1': (ramp.astype(np.float32) / 65535, 'tif', 'F'), 'float16': (ramp.astype(np.float32), 'tif', 'F')}
+              'float1': (ramp.astype(np.float32) / 65535, 'tif', 'F')}
     for name, (a, ext, mode) in arrays.items():
         for i in range(n):
             f = d / 'train' / name / f'{i}.{ext}'
             Image.fromarray(a).save(f)
             assert Image.open(f).mode == mode
     info = image_folder(d)
-    assert info.channels == 1 and info.size == 8 and info.sizes == {'train': 20, 'test': 5}
+    assert info.channels == 1 and info.size == 8 and info.sizes == {'train': 16, 'test': 4}
     want = np.rint(ramp / 257).astype(np.uint8)
     assert want.max() == 245 and (want < 255).all(), 'the ramp has no white pixel: clipping would show'
     for label, a in pixels(info) + pixels(info, 'test'):
         assert np.abs(a.astype(int) - want).max() <= (1 if info.classes[label].startswith('float') else 0), (info.classes[label], a, want)
+
+def test_a_folder_is_read_at_one_bit_depth(tmp_path):
+    "12-bit PNGs keep their contrast, and a class dark enough to fit in 8 bits is read at the folder's 12 bits, not as it is"
+    d = image_set(tmp_path / 'twelve', per_class=0, classes=('bright', 'dark'))
+    ramp = np.arange(64, dtype=np.uint16).reshape(8, 8) * 64 + 63  # 63 ... 4095: 12 bits
+    for i in range(5):
+        Image.fromarray(ramp).save(d / 'train' / 'bright' / f'{i}.png'); Image.fromarray(ramp // 16).save(d / 'train' / 'dark' / f'{i}.png')
+    info = image_folder(d)
+    for label, a in pixels(info) + pixels(info, 'test'):
+        want = ramp if info.classes[label] == 'bright' else ramp // 16
+        assert (a == np.rint(want.astype(float) * 255 / 4095)).all(), (info.classes[label], a)
+
+def test_a_float_image_of_sixteen_bit_values_is_refused_by_name(tmp_path):
+    d = image_set(tmp_path / 'f16')
+    Image.fromarray(np.full((8, 8), 40000., np.float32)).save(d / 'train' / 'a' / 'wide.tif')
+    assert_clean_error(train_cli(d, tmp_path), str(d / 'train' / 'a' / 'wide.tif'), "mode 'F' holds values from 40000 to 40000: give float images in [0, 1] or [0, 255]")
 
 def test_a_normalised_float_image_is_refused_by_name(tmp_path):
     d = image_set(tmp_path / 'neg')
