@@ -11,7 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .core import AutodoError, LinkedFileError, RunStore, atomic_write, cell_name, torch_load_plain
+from .core import AutodoError, LinkedFileError, RunStore, atomic_write, split_name, torch_load_plain
 from .models import create_model
 from .policies import normalizer
 
@@ -104,7 +104,7 @@ def run_probs(run,  # a run whose data and split are set up (`autodo.train.Run.s
     cfg, sp, C = run.cfg, run.split, run.info.num_classes
     idx = sp.train_idx
     fit = dict(folds=folds, epochs=epochs, model=cfg.model, batch_size=cfg.batch_size, lr=cfg.lr, seed=run.seed)
-    path = RunStore(cfg.root).split_path(cfg).with_name(f"oos_probs_{cfg.model}_{folds}x{epochs}_{cell_name(cfg)}.pt")
+    path = RunStore(cfg.root).split_path(cfg).with_name(f"oos_probs_{cfg.model}_{folds}x{epochs}_{split_name(cfg)}.pt")
     counts = torch.bincount(sp.targets[idx], minlength=C)
     if folds > counts.max():  # no fold split can give every fold a point of any class
         raise LabelIssueError(f"cl_folds={folds} (--cl-folds) is more than the {int(counts.max())} train points of the largest class "

@@ -76,7 +76,9 @@ METHODS = {'baseline': Method('NONE', 'NONE', 'NONE'), 'raa': Method('RAND', 'NO
 APPLIES = {'learns': ('methods that learn hyperparameters, such as autodo_aws', 'learns hyperparameters', lambda m: m.learns),
            'soft': ('methods that learn soft labels, such as autodo_aws', 'learns soft labels', lambda m: 'soft' in m.tables),
            'cleans': ('methods that clean, such as cl_baseline', 'cleans', lambda m: m.clean != 'NONE'),
-           'policy_table': ('faa and dada', 'uses a policy table', lambda m: m.augment in POLICY_TABLES)}  # a setting's rows: `Config`'s `applies`
+           'policy_table': ('faa and dada', 'uses a policy table', lambda m: m.augment in POLICY_TABLES),
+           'warp': ('methods that learn the augmentation, such as autodo_a', 'learns the augmentation',
+                    lambda m: m.augment in LEARNED_AUGMENTS)}  # a setting's rows: `Config`'s `applies`
 
 # %% ../nbs/06_config.ipynb #95fc5f90
 def check_switches(aug_model:str, los_model:str, hyper_opt:str, clean:str='NONE', criterion:str='CE'):
@@ -170,15 +172,16 @@ class Config:
     hyper_alpha:float = setting(0.01, positive=True, applies='learns')  # Neumann series step alpha
     solver:str = setting('neumann', choices=SOLVERS, applies='learns')  # inverse-Hessian solver (neumann: the paper's)
     hyper_mode:str = setting('separate', choices=HYPER_MODES, applies='learns')  # hyper-steps: separate (the original's: a pass over the train data before each training epoch) or fused (each training step is also its batch's hyper-step, one forward for both; see 08_method)
+    hyper_every:int = setting(1, low=1, applies='learns')  # separate mode: each hyper pass takes 1/k of the train points, another part each epoch, so a point's hyper-step comes every k epochs (1: the original's whole pass; see 10_train)
     soft_norm:str = setting('logit', choices=('logit', 'row'), applies='soft')  # RMSprop normalisation of the soft labels: per logit (the paper's) or per row
     soft_loss:str = setting('auto', choices=SOFT_LOSSES, applies='soft')  # loss against the soft labels: symmetric KL, plain kl, or auto (see `symmetric_soft_loss`)
-    base_augment:bool = False  # RandSubAugment in front of the learned warp (SHA, SEP), as the paper does
-    valid_transform:str = setting('train', choices=('train', 'test'))  # transform of the hyper-steps' validation batches (train: the original's)
+    base_augment:bool = setting(False, applies='warp')  # RandSubAugment in front of the learned warp (SHA, SEP), as the paper does
+    valid_transform:str = setting('train', choices=('train', 'test'), applies='learns')  # transform of the hyper-steps' validation batches (train: the original's)
     eval_every:int = setting(0, low=0)  # evaluate test and validation every k epochs and after the last; 0: automatic
     select_size:int = setting(5000, low=1)  # validation points evaluated for model selection (a fixed stratified subset of a larger set)
     valid_size:float|None = None  # clean validation points held out of train: a count, or a fraction below 1 (default: the dataset's, e.g. 10000 for MNIST, 20% of your own train folder)
     policy_tables_of:str|None = setting(None, applies='policy_table')  # FAA/DADA: use this dataset's published tables (for datasets without, e.g. SVHN for Digits)
-    upsample:int = setting(1, low=1)  # learned warp at this multiple of the resolution (the paper: 4 for 32/28-pixel images)
+    upsample:int = setting(1, low=1, applies='warp')  # learned warp at this multiple of the resolution (the paper: 4 for 32/28-pixel images)
     overfit:bool = setting(False, cell=True)  # ablation: estimate hyperparameters on the test data
     oversplit:bool = setting(False, cell=True)  # ablation: train on all data, validation points included
     cl_folds:int = setting(4, low=2, applies='cleans')  # confident learning, for methods that clean (cl_baseline, or switches ending _cl) and autodo-labels: out-of-sample models, each trained on the other folds
@@ -188,7 +191,7 @@ class Config:
     amp:bool = setting(True, runtime=True)  # bfloat16 autocast for training and evaluation on CUDA
     workers:int = setting(0, low=0, runtime=True, table=False)  # data-loader workers for file-backed datasets such as ImageNet
     progress:bool = setting(True, runtime=True, table=False)  # progress bars
-    freeze:str = setting('', cell=True, applies='learns', pattern=FREEZE_PATTERN, form='table names separated by commas')  # ablation: learned tables kept at their start (augment, weights, soft; e.g. augment,soft)
+    freeze:str = setting('', cell=True, applies='learns', pattern=FREEZE_PATTERN, form=f"table names ({', '.join(TABLES)}) separated by commas")  # ablation: learned tables kept at their start (augment, weights, soft; e.g. augment,soft)
     tag:str = setting('', cell=True)  # suffix of the output names, to keep variants apart (e.g. e10 with --hyper-start 10)
 
     @property
@@ -280,10 +283,13 @@ def check_settings(cfg:Config):
     if cfg.freeze and (unknown := [t for t in cfg.freeze.split(',') if t not in cfg.switches.tables]):
         raise _bad('freeze', cfg.freeze, f"names {', '.join(unknown)}, which {cfg.method} does not learn; it learns "
                    f"{', '.join(cfg.switches.tables) or 'nothing'}")
+    if cfg.hyper_every > 1 and cfg.hyper_mode == 'fused':
+        raise _bad('hyper_every', cfg.hyper_every, "parts the separate mode's hyper pass, but hyper_mode='fused' (--hyper-mode) "
+                   "takes a hyper-step in every training step; give one of the two")
     if cfg.momentum == 0: raise _bad('momentum', cfg.momentum, "leaves the Nesterov SGD without momentum, which torch refuses; give one in (0, 1), e.g. 0.9")
     if cfg.learns and not 0 <= cfg.hyper_start < cfg.epochs - 1:
         raise _bad('hyper_start', cfg.hyper_start, f"must be in [0, epochs - 1 = {cfg.epochs - 1}): hyper-steps run in the epochs after it; "
-                   f"give --epochs {max(cfg.hyper_start, 0) + 2} or more, or a smaller --hyper-start")
+                   + ("give --hyper-start 0 or more" if cfg.hyper_start < 0 else f"give --epochs {cfg.hyper_start + 2} or more, or a smaller --hyper-start"))
 
 # %% ../nbs/06_config.ipynb #eedd8f66
 MAX_EPOCHS, MAX_HYPER_ITERS, MAX_UPSAMPLE = 10_000, 1_000, 8  # 50x the paper's 200 epochs, 200x its 5 products, 2x its warp

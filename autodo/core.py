@@ -15,10 +15,10 @@ from fastcore.basics import patch_to
 __all__ = ['OUTPUTS', 'NAME', 'AutodoError', 'DiskFullError', 'LinkedFileError', 'umask', 'atomic_write', 'open_plain',
            'torch_load_plain', 'plain_path', 'project_root', 'default_root', 'setting', 'runtime_fields', 'identity',
            'field_defaults', 'config_diff', 'flags_of', 'flag_of', 'field_type', 'SettingError', 'check_field',
-           'check_fields', 'check_name', 'cell_name', 'run_name', 'failed_flag', 'os_error', 'CorruptResultsError',
-           'RunStore', 'check_results', 'torch_load_error', 'read_results', 'is_finished', 'RunLockedError',
-           'die_with_parent', 'CommandParser', 'key_value', 'add_options', 'given', 'options', 'Terminated',
-           'command_errors']
+           'check_fields', 'check_name', 'cell_name', 'split_name', 'run_name', 'failed_flag', 'os_error',
+           'CorruptResultsError', 'RunStore', 'check_results', 'torch_load_error', 'read_results', 'is_finished',
+           'RunLockedError', 'die_with_parent', 'CommandParser', 'key_value', 'add_options', 'given', 'options',
+           'Terminated', 'command_errors']
 
 # %% ../nbs/00_core.ipynb #a4aabde0
 class AutodoError(Exception):
@@ -202,6 +202,12 @@ def cell_name(cfg) -> str:
     abl = ('_overfit' if c.get('overfit') else '') + ('_oversplit' if c.get('oversplit') else '')
     return f"ir_{int(c['ir'])}_sr_{float(c['sr'])}_nr_{float(c['nr'])}{abl}"
 
+def split_name(cfg) -> str:
+    "`cell_name`, then `_valid_{valid_size}` and `_seed_{seed}` where they are given (a seed other than the run number)"
+    c = _as_dict(cfg)
+    valid = f"_valid_{c['valid_size']}" if c.get('valid_size') is not None else ''
+    return cell_name(c) + valid + (f"_seed_{c['seed']}" if c.get('seed') is not None and c['seed'] != c.get('run') else '')
+
 def run_name(cfg) -> str:
     "File stem of a run's outputs: `{method}_{cell_name}`, then `_frozen-{tables}`, `_{tag}` and `_paper` as set"
     c = _as_dict(cfg)
@@ -251,8 +257,8 @@ class RunStore:
         return self.run_dir(cfg) / f'{run_name(cfg)}{OUTPUTS[kind]}'
 
     def split_path(self, cfg) -> Path:
-        "The split file of `cfg`'s cell: shared by every method of the same dataset, run, ratios and ablations"
-        return self.run_dir(cfg) / f"data_{cell_name(cfg)}.pt"
+        "The split file of `cfg`'s cell: shared by every method of the same dataset, run, ratios, ablations and split settings"
+        return self.run_dir(cfg) / f"data_{split_name(cfg)}.pt"
 
     def table_stem(self, dataset:str, scale:str, protocol:str) -> Path:
         "Stem of a rendered table (`.md`, `.html`, `.png` are added)"

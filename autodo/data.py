@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
+from .core import NAME
+
 # %% auto #0
 __all__ = ['SPLITS', 'AUGMENT_OPS', 'DATASETS', 'OWN_DATA_HINT', 'MAX_PIXELS', 'BIT_DEPTHS', 'MAX_IMAGE_SIZE', 'IndexedDataset',
            'DatasetInfo', 'register_dataset', 'UnknownDatasetError', 'get_info', 'dataset_name', 'digits_arrays',
@@ -227,7 +229,8 @@ def load_dataset(name:str|DatasetInfo,  # a key of `DATASETS`, or an entry from 
     if missing:
         where = '\n'.join(f'  {Path(root).resolve() / f}' for f in missing)
         raise DatasetFilesMissing(f"{info.name} {split} files are missing under root={str(root)!r}; put these files there "
-                                  f"(as torchvision lays them out), or pass download=True on a machine with internet:\n{where}")
+                                  f"(as torchvision lays them out; on a machine with internet, autodo.data.load_dataset({info.name!r}, {str(root)!r}, "
+                                  f"{split!r}, download=True) fetches them):\n{where}")
     try: images, targets = info.load(str(root), split, download)
     except Exception as e:  # torchvision's readers fail with assertions, struct errors, ... on bad files
         raise ValueError(f"{info.name} files under {str(root)!r} could not be read ({e}); replace them with fresh copies") from e
@@ -463,11 +466,15 @@ def own_dataset(train:Dataset,  # items `(image, label)`: PIL images or tensors,
         raise UnknownDatasetError(f"like={like!r} is not one of the paper's datasets; use one of MNIST, SVHN, CIFAR10, CIFAR100, ImageNet")
     if image_size is not None and (isinstance(image_size, bool) or int(image_size) != image_size or not 4 <= image_size <= MAX_IMAGE_SIZE):
         raise ValueError(f"image_size={image_size!r} (--image-size) must be an integer from 4 to {MAX_IMAGE_SIZE} (pixels)")
+    image_size = image_size and int(image_size)  # 16.0: 16 pixels
     parts = {s: ds for s, ds in zip(SPLITS, (train, valid, test)) if ds is not None}
     for s, ds in parts.items():
         if not (hasattr(ds, '__len__') and hasattr(ds, '__getitem__')):
             raise ValueError(f"{name} {s}: a {type(ds).__name__} has no length or items by index (an IterableDataset?); give a map-style "
                              "Dataset (or a list) of (image, label) pairs")
+        if s != 'train' and not len(ds):
+            raise ValueError(f"{name}: the {s} set is empty; give it at least one image per class, or leave {s}=None (then "
+                             f"{'a share of train is held out' if s == 'valid' else 'a share of train becomes the test set'})")
     sources = {s: [str(f) for f in ds.files] if hasattr(ds, 'files') else [f'{s}[{i}]' for i in range(len(ds))] for s, ds in parts.items()}
     decoded = _decoded(parts)
     images, labels = {s: (xs, shapes) for s, (xs, shapes, _) in decoded.items()}, {s: d[2] for s, d in decoded.items()}
@@ -645,6 +652,9 @@ def image_folder(path,  # a folder holding `train/<class>/*`, optionally `valid/
     path = Path(path)
     if path.name in DATASETS:  # its runs would be filed under, and its name looked up as, the registered dataset
         raise ValueError(f"folder {path} is named like the registered dataset {path.name}; rename the folder (its name names its runs)")
+    if not NAME.fullmatch(path.name):
+        raise ValueError(f"folder {str(path)!r}: its name names its runs' files, which takes at most 64 letters, digits, '.', '_', '+' or '-', "
+                         f"starting with a letter or digit; rename the folder, e.g. to {re.sub(r'[^A-Za-z0-9._+-]+', '_', path.name).strip('_.+-')[:64]!r}")
     if not (path / 'train').is_dir():
         raise DatasetFilesMissing(f"{path} has no train/ folder; lay your images out as {path}/train/<class>/<image> "
                                   "(optionally valid/ and test/ beside train/, with the same class folders)")

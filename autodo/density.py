@@ -4,6 +4,7 @@
 
 # %% ../nbs/12_density.ipynb #18314c6a
 from __future__ import annotations
+import shlex
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ import pandas as pd
 import torch
 
 
-from .core import RunStore, atomic_write
+from .core import RunStore, atomic_write, flag_of
 from .data import dataset_name
 from .train import Config, Run
 from .plots import augment_figure, point_groups, soft_label_panel, learned_figure
@@ -27,11 +28,14 @@ def load_run(results:dict,  # a finished run's results, from `find_run` or `RunS
 
 def find_run(root, dataset:str, method:str, ir:int, nr:float, run:int=0, **where) -> dict:
     "The results of the one finished run of `method` on `dataset` (IR, NR, run, and `where`; None: any) under `root`"
-    where = {k: v for k, v in dict(dict(sr=1.0, tag='', freeze='', overfit=False, oversplit=False), **where).items() if v is not None}
+    usual = dict(sr=1.0, tag='', freeze='', overfit=False, oversplit=False)
+    where = {k: v for k, v in dict(usual, **where).items() if v is not None}
     found = RunStore(root).runs(schema=Config, dataset=dataset, method=method, ir=ir, nr=float(nr), run=run, **where)
     if not found:
         raise FileNotFoundError(f"no finished {method} run of {dataset} IR={ir} NR={nr} run{run} under {str(root)!r}; make it with: "
-                                f"autodo-train --dataset {dataset} --method {method} -ir {ir} -nr {nr} -r run{run} --data {root}")
+                                f"autodo-train --dataset {shlex.quote(dataset)} --method {method} -ir {ir} -nr {nr} -r run{run}"
+                                + ''.join(f" {flag_of(Config, k)}" + ('' if v is True else f" {shlex.quote(str(v))}")
+                                          for k, v in where.items() if v != usual.get(k)) + f" --data {shlex.quote(str(root))}")
     if len(found) > 1:
         raise ValueError(f"{len(found)} finished {method} runs of {dataset} IR={ir} NR={nr} run{run} under {str(root)!r} differ in "
                          f"{sorted(k for k in found[0]['config'] if len({str(f['config'].get(k)) for f in found}) > 1)}; pick one by those")

@@ -55,7 +55,7 @@ def result_row(r:dict) -> dict:
     c = r['config']
     c_all = field_defaults(Config) | c  # settings added since the run: their defaults
     setting = json.dumps({k: v for k, v in identity(c_all, like=Config).items() if k not in ('run', 'seed')}, sort_keys=True)
-    return {k: c.get(k, '') for k in RUN_COLUMNS[:-1]} | dict(setting=setting) | {k: r.get(k, np.nan) for k in RESULT_COLUMNS}
+    return {k: c.get(k, '') for k in RUN_COLUMNS[:-1]} | dict(setting=setting) | {k: np.nan if r.get(k) is None else r[k] for k in RESULT_COLUMNS}  # None: no value (no minority at IR=1)
 
 def results_frame(results:list[dict]) -> pd.DataFrame:
     "`result_row` of each results dictionary"

@@ -109,8 +109,8 @@ class RunCore:
         return all_sum(list(ts)) if self.world > 1 else list(ts)
 
     def epoch_seed(self, epoch:int, stream:int=0) -> int:
-        "Seed of one random stream of `epoch` (0: augmentation and training order, 1: hyper-pass order, 2: validation order)"
-        return self.seed * 1000 + epoch + (0, 500, 700)[stream]
+        "Seed of one random stream of `epoch` (0: augmentation and training order, 1: hyper-pass order, 2: validation order, 3: hyper parts)"
+        return self.seed * 1000 + epoch + (0, 500, 700, 900)[stream]
 
 # %% ../nbs/10_train.ipynb #31585334
 class RunData:
@@ -133,6 +133,9 @@ class RunData:
         self.split = load_or_make_split(self.store.split_path(cfg), self.train_set.targets, info.num_classes, ir=cfg.ir, sr=cfg.sr,
                                         nr=cfg.nr, seed=self.seed, overfit=cfg.overfit, oversplit=cfg.oversplit, n_test=len(self.test_set),
                                         **(dict(n_valid=len(own_valid)) if own_valid is not None else dict(valid_size=self.valid_size)))
+        if cfg.learns and cfg.hyper_every > len(self.split.train_idx):
+            raise ConfigError(f"hyper_every={cfg.hyper_every} (--hyper-every) parts {len(self.split.train_idx)} train points; "
+                              f"give at most {len(self.split.train_idx)}")
         self.cleaning = self.clean_split() if cfg.switches.clean != 'NONE' else {}
         self.valid_set = self.test_set if cfg.overfit else own_valid or self.train_set
         self.valid_targets = self.valid_set.targets if self.valid_set is not self.train_set else self.split.clean_targets
@@ -254,14 +257,21 @@ class RunTraining:
 # %% ../nbs/10_train.ipynb #e35aae76
 class RunHyperSteps:
     "The hyper-steps: train and validation batches that update the learned tables"
+    def hyper_points(self, epoch:int) -> torch.Tensor:
+        "The train points of `epoch`'s hyper pass: all of them, or with `hyper_every=k` part `h % k` of a shuffle drawn every k hyper epochs"
+        k, idx = self.cfg.hyper_every, self.split.train_idx
+        if k == 1: return idx
+        cycle, part = divmod(epoch - self.cfg.hyper_start - 1, k)
+        return idx[torch.randperm(len(idx), generator=torch.Generator().manual_seed(self.epoch_seed(cycle, 3)))].tensor_split(k)[part]
+
     def hyper_epoch(self, epoch:int) -> dict:
-        "One `AutoDO.hyper_pass` over the train data, each step with a batch of validation images"
-        cfg, B, vidx = self.cfg, self.cfg.hyper_batch_size, self.split.valid_idx
-        steps = len(self.split.train_idx) // B or 1
+        "One `AutoDO.hyper_pass` over the epoch's `hyper_points`, each step with a batch of validation images"
+        cfg, B, vidx, points = self.cfg, self.cfg.hyper_batch_size, self.split.valid_idx, self.hyper_points(epoch)
+        steps = len(points) // B or 1
         order = vidx[torch.randperm(len(vidx), generator=torch.Generator().manual_seed(self.epoch_seed(epoch, 2)))]
         valid = batches(self.valid_set, order[torch.arange(steps * B) % len(order)], self.valid_targets, B, device=self.device,
                         sample_tf=self.valid_sample_tf, workers=cfg.workers, share=self.share)
-        train = batches(self.train_set, self.split.train_idx, self.split.targets, B, seed=self.epoch_seed(epoch, 1),
+        train = batches(self.train_set, points, self.split.targets, B, seed=self.epoch_seed(epoch, 1),
                         device=self.device, sample_tf=self.sample_tf, workers=cfg.workers, drop_last=True, share=self.share)
         lr = lambda k: self.hyper_lr(epoch, k, steps)
         try: s = self.ado.hyper_pass(self.model, _progress(((self.train_tf(x), y, idx) for x, y, idx in train), self.shows_progress,
@@ -337,6 +347,7 @@ class RunCheckpoints:
         if not isinstance(state, dict) or _CHECKPOINT_KEYS - set(state) or not isinstance(state['config'], dict):
             raise corrupt(f"keys {sorted(_CHECKPOINT_KEYS)} expected, with the config a dictionary")
         diff = config_diff(self.cfg, state['config'], defaults=Config())  # fields added later: their defaults
+        if 'image_size' in diff: diff.pop('data_id', None)  # resized to another size: the size differs, not the data
         if diff and 'diverged' in state and 'data_id' not in diff:  # a run that diverged, started with other settings: afresh
             p.unlink(); return 0
         if diff:
@@ -471,7 +482,7 @@ class ShortRunWarning(UserWarning):
 def movement_budget(cfg:Config, n_train:int, alpha:float=0.99) -> float:
     "About how far one hyperparameter logit can move in a run of `cfg` on `n_train` points (see above)"
     S, E = n_train // cfg.hyper_batch_size or 1, cfg.epochs - cfg.hyper_start
-    lrs = [warmup_cosine(e, E, cfg.warmup_epochs, cfg.hyper_lr, batch=S // 2, batches=S) for e in range(1, E)]
+    lrs = [warmup_cosine(e, E, cfg.warmup_epochs, cfg.hyper_lr, batch=S // 2, batches=S) for e in range(1, E, cfg.hyper_every)]
     return sum(lr * math.sqrt((1 - alpha ** S) / ((1 - alpha) * (1 - alpha ** (S * m)))) for m, lr in enumerate(lrs, 1))
 
 def soft_label_gap(num_classes:int, eps:float=0.05) -> float:
@@ -507,7 +518,7 @@ def run_results(cfg:Config, history:list[dict],  # the run's configuration and p
                 test_error_best=err(best_test), best_test_epoch=best_test['epoch'],
                 test_error_final=err(final), test_error_at_best_valid=err(best_valid), best_valid_epoch=best_valid['epoch'],
                 per_class_test_acc=final['test_per_class'],
-                minority_test_acc=float(np.mean(final['test_per_class'][num_classes // 2:])),
+                minority_test_acc=float(np.mean(final['test_per_class'][num_classes // 2:])) if cfg.ir > 1 else None,  # IR=1: no minority
                 **learned_stats(frame, num_classes),
                 **(dict(hyper_steps=sum(m['hyper_steps'] for m in hyper), hyper_steps_skipped=sum(m['hyper_skipped'] for m in hyper),
                         hyper_movement_budget=round(movement_budget(cfg, len(frame)), 3)) if cfg.learns else {}),
@@ -531,10 +542,10 @@ class RunResults:
 def warn_if_short(cfg:Config, n_train:int, num_classes:int):
     "A `ShortRunWarning` when the movement budget of a run of `cfg` on `n_train` points is below the soft-label gap"
     budget, gap = movement_budget(cfg, n_train), soft_label_gap(num_classes)
-    passes, steps = cfg.epochs - cfg.hyper_start - 1, n_train // cfg.hyper_batch_size or 1
+    touches, steps = len(range(cfg.hyper_start + 1, cfg.epochs, cfg.hyper_every)), n_train // cfg.hyper_batch_size or 1
     if budget < gap:
         warnings.warn(f"{cfg.name} run{cfg.run}: a hyperparameter can move at most about {budget:.2f} logits in this run "
-                      f"({passes} hyper pass{'es' if passes > 1 else ''} of {steps} step{'s' if steps > 1 else ''}, "
+                      f"({touches} hyper-step{'s' if touches > 1 else ''} per point, {steps} step{'s' if steps > 1 else ''} apart, "
                       f"hyper_lr={cfg.hyper_lr}), less than the {gap:.2f} between a soft label's classes: its "
                       f"hyperparameters stay near their start. Run more epochs after --hyper-start (the paper: 200 epochs, "
                       f"hyper-steps after 50)", ShortRunWarning, stacklevel=2)

@@ -52,6 +52,7 @@ def test_a_separate_valid_folder_is_the_validation_set(tmp_path):
     assert len(run.test_set) == run.info.sizes['test'] == 150
     res = train(cfg=run.cfg).results
     assert res['n_select'] == 120 and res['n_train'] == run.info.sizes['train']
+    assert res['minority_test_acc'] is None, 'IR=1 shrinks no class: there is no minority to report'
 
 def test_dataset_objects_from_python(tmp_path):
     xs, ys = digits_arrays()['train']

@@ -2,7 +2,7 @@
 
 Run: python tests/benchmarks/bench_epoch.py [--dataset Digits] [--method autodo_aws] [--epochs 3] [--scale cpu] [--device auto]
 The method runs in each hyper mode (`separate`: the original's hyper pass before each training epoch; `fused`: each training
-step is also its batch's hyper-step). Every run uses the same dataset, split, model and batch sizes (the scale's preset);
+step is also its batch's hyper-step; `separate, hyper_every=3`: each hyper pass over a third of the train points). Every run uses the same dataset, split, model and batch sizes (the scale's preset);
 their epochs (after the hyper-start) alternate, and each reports the median over `--epochs` epochs after one warm-up epoch. Evaluation is timed once per run (test set and selection
 subset) and amortised over the preset's evaluation interval.
 
@@ -11,8 +11,9 @@ validation set, SVHN's 26,032 test images); its pixels are random, so it measure
 import argparse, statistics, tempfile, time
 import torch
 from autodo.data import DatasetInfo, register_dataset
-from autodo.config import HYPER_MODES
 from autodo.train import Run, make_config
+
+MODES = {'separate': {}, 'fused': dict(hyper_mode='fused'), 'separate, hyper_every=3': dict(hyper_every=3)}  # name -> settings
 
 def register_small_real(train=5000, valid=22000, test=26032):
     "A dataset with SVHN's image shape and test size and a small train set; random pixels, for timing only"
@@ -55,8 +56,8 @@ def main():
     with tempfile.TemporaryDirectory() as root:
         kw = dict(ir=a.ir, nr=a.nr, root=root, progress=False, device=a.device)
         cfg = make_config(a.dataset, a.method, a.scale, **kw)
-        runs = [ready(make_config(a.dataset, 'baseline', a.scale, **kw))] + [ready(make_config(a.dataset, a.method, a.scale,
-                                                                                               hyper_mode=m, **kw)) for m in HYPER_MODES]
+        runs = [ready(make_config(a.dataset, 'baseline', a.scale, **kw))] + [ready(make_config(a.dataset, a.method, a.scale, **s, **kw))
+                                                                 for s in MODES.values()]
         times = [[epoch_time(r, e) for r in runs] for e in range(a.epochs + 1)]  # interleaved; the first is a warm-up
         base, *auto = (statistics.median(t[i] for t in times[1:]) for i in range(len(runs)))
         ev, r = eval_time(runs[1]), runs[1]
@@ -64,8 +65,9 @@ def main():
           f'({len(r.select_idx)} for selection), {len(r.test_set)} test points; model {cfg.model}, batch {cfg.batch_size} / '
           f'hyper batch {cfg.hyper_batch_size}, {torch.get_num_threads()} threads, {cfg.scale} scale')
     print(f'baseline epoch {base:.3f} s')
-    for mode, t in zip(HYPER_MODES, auto):
-        print(f"{a.method} epoch, hyper_mode {mode}{' (the preset)' if mode == cfg.hyper_mode else ''}: {t:.3f} s, ratio {t / base:.2f}x")
+    for mode, run, t in zip(MODES, runs[1:], auto):
+        preset = (run.cfg.hyper_mode, run.cfg.hyper_every) == (cfg.hyper_mode, cfg.hyper_every)
+        print(f"{a.method} epoch, {mode}{' (the preset)' if preset else ''}: {t:.3f} s, ratio {t / base:.2f}x")
     print(f'evaluation {ev:.3f} s every {r.eval_every} epochs: {ev / r.eval_every:.3f} s per epoch, '
           f'{ev / r.eval_every / base:.2f}x a baseline epoch')
     if r.device.type == 'cuda':

@@ -23,7 +23,7 @@ def results(root:str, dataset:str, columns:list, runs:list) -> pd.DataFrame:
             for r in runs:
                 cfg = make_config(dataset, m, ir=ir, nr=nr, run=r, root=root, progress=False)
                 res = store.finished(cfg) or train(cfg=cfg).results
-                rows.append(dict(ir=ir, nr=nr, method=m, run=r, minority=100 * res['minority_test_acc'], train_s=res['wall_time_s'],
+                rows.append(dict(ir=ir, nr=nr, method=m, run=r, minority=100 * (res['minority_test_acc'] or float('nan')), train_s=res['wall_time_s'],
                                  cleaning_s=res.get('cleaning_time_s', 0.0), removed=res.get('cleaned_out', 0),
                                  removed_wrong=res.get('cleaned_out_noisy', 0), wrong=res['n_noisy'] + res.get('cleaned_out_noisy', 0),
                                  **{k: res[v] for k, v in PROTOCOLS.items()}))
