@@ -301,6 +301,7 @@ def check_bounds(cfg:Config, info):
     if cfg.epochs > MAX_EPOCHS:
         raise _bad('epochs', cfg.epochs, f"would pass {cfg.epochs * n:.1e} images through the network ({n:,} an epoch), far beyond any "
                    f"experiment (the paper: 200 epochs); give at most {MAX_EPOCHS:,}")
+    if size > 64: _check_step_memory(cfg, info, size)
     if not cfg.learns: return
     if cfg.hyper_iters > MAX_HYPER_ITERS:
         raise _bad('hyper_iters', cfg.hyper_iters, f"would make {cfg.hyper_iters:,} Hessian-vector products in each hyper-step, "
@@ -312,6 +313,25 @@ def check_bounds(cfg:Config, info):
         raise _bad('upsample', cfg.upsample, f"warps {cfg.hyper_batch_size} images of {size}x{size} at {size * cfg.upsample}x{size * cfg.upsample}: "
                    f"about {warp / 2**30:.1f} GiB a hyper-step (this machine: {memory_bytes() / 2**30:.0f} GiB); give at most "
                    f"{cfg.upsample // 2} or a smaller --hyper-batch-size")
+
+def _device_memory(device:str) -> tuple[int, str]:
+    "Bytes of memory of the device a run of `device` trains on, and its name"
+    import torch
+    from autodo.data import memory_bytes
+    if device != 'cpu' and torch.cuda.is_available():
+        gpu = int(device.split(':')[1]) if ':' in device else 0
+        return torch.cuda.get_device_properties(gpu).total_memory, torch.cuda.get_device_name(gpu)
+    return memory_bytes(), 'this machine'
+
+def _check_step_memory(cfg:Config, info, size:int):
+    "A `ConfigError` where one step's layer outputs (`activation_bytes`) would not fit in the device's memory"
+    from autodo.models import activation_bytes
+    images = max(cfg.batch_size, 2 * cfg.hyper_batch_size if cfg.learns else 0)  # a hyper-step keeps a train and a validation batch
+    need, (have, where) = images * activation_bytes(cfg.model, info.channels, info.num_classes, size), _device_memory(cfg.device)
+    if need > have:
+        name = 'image_size' if cfg.image_size else 'batch_size'
+        raise _bad(name, getattr(cfg, name), f"makes a step of {images} images of {size}x{size} through {cfg.model} hold about "
+                   f"{need / 2**30:.0f} GiB, more than {where}'s {have / 2**30:.0f} GiB; give a smaller --image-size or --batch-size")
 
 def validation_points(cfg:Config, info) -> int:
     "How many points `cfg`'s runs on `info`'s data validate on (the test set where it stands in for validation)"

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 # %% auto #0
 __all__ = ['MIN_SIZE', 'MODELS', 'Classifier', 'WideBlock', 'wide_resnet', 'resnet18', 'resnet18_imagenet', 'small_cnn',
-           'create_model']
+           'create_model', 'activation_bytes']
 
 # %% ../nbs/04_models.ipynb #b1c98f27
 class Classifier(nn.Module):
@@ -88,3 +88,16 @@ def create_model(name:str, channels:int, num_classes:int) -> Classifier:
     "Model `name` (a key of `MODELS`) for images with `channels` and `num_classes` classes"
     if name not in MODELS: raise ValueError(f"model={name!r} is unknown; use one of {', '.join(MODELS)}")
     return MODELS[name](channels, num_classes)
+
+# %% ../nbs/04_models.ipynb #f2a3b4c5
+from functools import lru_cache
+
+@lru_cache(maxsize=32)
+def activation_bytes(name:str, channels:int, num_classes:int, size:int) -> int:
+    "Bytes of float32 layer outputs one image of `size` x `size` keeps for the backward pass through model `name` (on the meta device)"
+    with torch.device('meta'): model = create_model(name, channels, num_classes)
+    sizes = []
+    hooks = [m.register_forward_hook(lambda m, i, out: sizes.append(out.numel())) for m in model.modules() if not list(m.children())]
+    model(torch.empty(1, channels, size, size, device='meta'))
+    for h in hooks: h.remove()
+    return 4 * sum(sizes)
