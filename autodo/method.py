@@ -321,6 +321,7 @@ def hyper_pass(self:AutoDO, model:nn.Module,
                train_batches:Iterable,  # `(x, y, idx)` batches, e.g. one epoch of a `DataLoader`
                val_batches:Iterable,  # `(x, y)` clean validation batches, at least one per train batch (e.g. `itertools.cycle`)
                lr:float|Callable|None=None,  # hyper learning rate: a number, or a function of the step number
+               after_step:Callable|None=None,  # called with each step's number and statistics
               ) -> dict:
     "One hyper-step per train batch; the mean statistics of the steps, or `HyperStepError` when most were skipped"
     if lr is not None and not callable(lr): check_real(lr, 'lr')
@@ -330,6 +331,7 @@ def hyper_pass(self:AutoDO, model:nn.Module,
             raise AutoDOInputError(f"val_batches ran out after {k} batches: it needs one batch per train batch (e.g. itertools.cycle)")
         try: steps.append(self.hyper_step(model, tuple(vb)[:2], tb, check_real(lr(k), f'lr({k})') if callable(lr) else lr))
         except AutoDOInputError as e: raise AutoDOInputError(f"hyper_pass, batch {k}: {e}") from None
+        if after_step: after_step(k, steps[-1])
     return self.pass_stats(steps, skipped)
 
 @patch

@@ -5,7 +5,7 @@
 # %% ../nbs/10_train.ipynb #961e7637
 from __future__ import annotations
 import contextlib, dataclasses, inspect, json, math, os, resource, time, warnings
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,8 +30,8 @@ from .plots import plot_learning_curves, learned_figure, point_groups
 
 # %% auto #0
 __all__ = ['LEARNED_LIMIT', 'warmup_cosine', 'batches', 'CheckpointError', 'RunCore', 'RunData', 'RunCleaning', 'CleaningWarning',
-           'RunModel', 'RunTraining', 'RunHyperSteps', 'RunEvaluation', 'RunCheckpoints', 'check_metrics', 'Callback',
-           'MetricsLog', 'Checkpoints', 'DivergedError', 'divergence', 'RunDivergence', 'StopOnDivergence',
+           'RunModel', 'RunTraining', 'RunHyperSteps', 'RunEvaluation', 'RunCheckpoints', 'check_metrics', 'Step',
+           'Callback', 'MetricsLog', 'Checkpoints', 'DivergedError', 'divergence', 'RunDivergence', 'StopOnDivergence',
            'ShortRunWarning', 'movement_budget', 'soft_label_gap', 'RunPoints', 'run_results', 'RunResults',
            'warn_if_short', 'ShortRunCheck', 'RunLoop', 'RunReport', 'config_signature', 'Figures', 'PointsFile',
            'ResultsFile', 'default_callbacks', 'Run', 'train']
@@ -103,6 +103,10 @@ class RunCore:
     def share(self) -> tuple: return self.rank, self.world
     @property
     def shows_progress(self) -> bool: return self.cfg.progress and self.rank == 0
+
+    def event(self, name:str, *args):
+        "Event `name` of each callback (a `Callback` method), in their order"
+        for cb in self.callbacks: getattr(cb, name)(self, *args)
 
     def sum_over_processes(self, *ts:torch.Tensor) -> list:
         "Tensors summed over the processes of a data-parallel run (as they are in a single process)"
@@ -234,20 +238,25 @@ class RunTraining:
         for k, (x, y, idx) in enumerate(_progress(it, self.shows_progress, desc=f'train {epoch}', leave=False, total=n)):
             lr = warmup_cosine(epoch, cfg.epochs, cfg.warmup_epochs, cfg.lr, batch=k, batches=n)
             for g in self.opt.param_groups: g['lr'] = lr
+            with record_function('train: augmentation'): x = self.train_tf(x) if fused else self.ado.augment(self.train_tf(x), idx)
+            s = Step(epoch, k, x, y, idx)
+            self.event('before_batch', s)
             if fused:
-                with record_function('train: augmentation'): x = self.train_tf(x)
-                with record_function('train: forward'), self._autocast(): logits, loss, rows = self.ado.fused_forward(model, x, y, idx)
+                with record_function('train: forward'), self._autocast(): s.logits, s.loss, rows = self.ado.fused_forward(model, s.x, s.y, s.idx)
             else:
-                with record_function('train: augmentation'): x = self.ado.augment(self.train_tf(x), idx)
-                with record_function('train: forward'), self._autocast(): logits = model(x)
-                with record_function('train: loss'): loss = self.ado.loss(logits, y, idx)
+                with record_function('train: forward'), self._autocast(): s.logits = model(s.x)
+                with record_function('train: loss'): s.loss = self.ado.loss(s.logits, s.y, s.idx)
+            self.event('after_loss', s)
             with record_function('train: backward'):
                 self.opt.zero_grad(set_to_none=True)
-                loss.backward(retain_graph=fused, inputs=self.weights if fused else None)  # fused: the rows' gradients come next
-            if fused: steps.append(self.ado.fused_step(head, loss, rows, *val[k], self.hyper_lr(epoch, k, n)))
+                s.loss.backward(retain_graph=fused, inputs=self.weights if fused else None)  # fused: the rows' gradients come next
+            if fused:
+                steps.append(self.ado.fused_step(head, s.loss, rows, *val[k], self.hyper_lr(epoch, k, n)))
+                self.event('after_hyper_step', epoch, k, steps[-1])
             with record_function('train: SGD step'): self.opt.step()
-            total, loss_sum = total + len(y), loss_sum + loss.detach() * len(y)
-            correct += (logits.argmax(1) == y).sum()
+            self.event('after_batch', s)
+            total, loss_sum = total + len(s.y), loss_sum + s.loss.detach() * len(s.y)
+            correct += (s.logits.argmax(1) == s.y).sum()
         total, loss_sum, correct = self.sum_over_processes(torch.tensor(float(total), device=self.device), loss_sum, correct.float())
         out = dict(lr=lr, train_loss=loss_sum.item() / total.item(), train_acc=correct.item() / total.item())  # one sync per epoch
         if not fused: return out
@@ -276,7 +285,8 @@ class RunHyperSteps:
         lr = lambda k: self.hyper_lr(epoch, k, steps)
         try: s = self.ado.hyper_pass(self.model, _progress(((self.train_tf(x), y, idx) for x, y, idx in train), self.shows_progress,
                                                            desc=f'hyper {epoch}', leave=False, total=steps),
-                                     ((self.valid_tf(x), y) for x, y, _ in valid), lr)
+                                     ((self.valid_tf(x), y) for x, y, _ in valid), lr,
+                                     after_step=lambda k, stats: self.event('after_hyper_step', epoch, k, stats))
         except HyperStepError as e: raise HyperStepError(f"epoch {epoch}: {e}") from None
         return {f'hyper_{k}': v for k, v in s.items()}
 
@@ -406,10 +416,22 @@ def _check_optimizer(opt:torch.optim.Optimizer):
                 raise ValueError(f"the optimizer's momentum of a {tuple(p.shape)} parameter is {'not finite' if buf.shape == p.shape else f'of shape {tuple(buf.shape)}'}")
 
 # %% ../nbs/10_train.ipynb #deb15421
+@dataclass
+class Step:
+    "One training step as callbacks see it: `x` and `y` may be changed before the forward, `loss` before the backward"
+    epoch:int; batch:int  # where in the loop
+    x:torch.Tensor; y:torch.Tensor; idx:torch.Tensor  # the augmented images the network takes, their labels and their points
+    logits:torch.Tensor|None = None; loss:torch.Tensor|None = None  # set by the forward
+
 class Callback:
     "A hook into `Run.fit`; callbacks run by increasing `order`"
     order = 0
     def before_fit(self, run:Run, start:int): "Before the first epoch to run (`start`: 0, or where a checkpoint resumes)"
+    def before_batch(self, run:Run, step:Step): "Before each training step's forward: `step.x` and `step.y` may be replaced"
+    def after_loss(self, run:Run, step:Step): "After its loss: `step.loss` may be replaced (the backward pass takes it)"
+    def after_batch(self, run:Run, step:Step): "After its SGD step"
+    def after_hyper_step(self, run:Run, epoch:int, step:int, stats:dict): "After each hyper-step, with its statistics (`AutoDO.hyper_step`)"
+    def after_evaluate(self, run:Run, epoch:int, metrics:dict): "After each evaluation: the test and validation `metrics` of the epoch"
     def after_epoch(self, run:Run, epoch:int, metrics:dict): "After each epoch, whose `metrics` end `run.history`"
     def after_fit(self, run:Run): "After the last epoch, once `run.results` are made"
     def cleanup(self, run:Run): "Always, last: whether the loop finished or failed"
@@ -604,15 +626,15 @@ class RunLoop:
         self.history = []
         start = self.load_checkpoint()
         try:
-            for cb in self.callbacks: cb.before_fit(self, start)
+            self.event('before_fit', start)
             for epoch in _progress(range(start, cfg.epochs), self.shows_progress, desc=f'{cfg.dataset} {cfg.name} run{cfg.run}',
                                    initial=start, total=cfg.epochs):
                 m = self.run_epoch(epoch)
-                for cb in self.callbacks: cb.after_epoch(self, epoch, m)
+                self.event('after_epoch', epoch, m)
             self.results = self.make_results()
-            for cb in self.callbacks: cb.after_fit(self)
+            self.event('after_fit')
         finally:
-            for cb in self.callbacks: cb.cleanup(self)
+            self.event('cleanup')
         return self.results
 
     def run_epoch(self, epoch:int) -> dict:
@@ -631,6 +653,7 @@ class RunLoop:
             valid = self.evaluate(self.valid_set, self.select_idx, self.valid_targets)
             m.update(test_loss=test['loss'], test_acc=test['acc'], test_per_class=test['per_class'], valid_loss=valid['loss'],
                      valid_acc=valid['acc'])
+            self.event('after_evaluate', epoch, m)
         t3 = time.perf_counter()
         m.update(time_hyper=t1 - t0, time_train=t2 - t1, time_eval=t3 - t2, time_total=t3 - t0)
         self.history.append(m)
