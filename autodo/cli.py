@@ -64,11 +64,11 @@ def train_cli(argv:list[str]|None=None):
         from autodo.train import train
         run = train(cfg=cfg)
     if run.rank: return  # under torchrun, the first process reports
-    from autodo.results import RESULT_COLUMNS
+    from autodo.results import result_columns
     res = run.results
     print(json.dumps(dict(dataset=cfg.dataset, method=cfg.method, ir=cfg.ir, nr=cfg.nr, run=cfg.run, scale=cfg.scale,
                           results=str(RunStore(cfg.root).path(cfg, 'results')),
-                          **{k: res[k] for k in RESULT_COLUMNS if k in res}), indent=1))
+                          **{k: res[k] for k in result_columns() if k in res}), indent=1))
 
 # %% ../nbs/14_cli.ipynb #6a910b11
 def table_column(s:str) -> tuple:

@@ -19,10 +19,10 @@ from .losses import Criterion
 from kornia.geometry.transform import get_affine_matrix2d, warp_affine
 
 # %% auto #0
-__all__ = ['AFFINE_PARAMS', 'AFFINE_RANGES', 'K', 'LOSS_TERMS', 'DIAGNOSTICS', 'Rows', 'PerPoint', 'SparseRMSprop', 'logit',
-           'affine_values', 'affine_matrix', 'AugmentModel', 'soft_label_init', 'point_weights', 'kl_soft', 'LossTerm',
-           'loss_term', 'LossWeights', 'SoftLabels', 'LossModel', 'hyper_bytes_per_point', 'learned_frame',
-           'within_label_auroc', 'learned_stats']
+__all__ = ['AFFINE_PARAMS', 'AFFINE_RANGES', 'K', 'LOSS_TERMS', 'Rows', 'PerPoint', 'SparseRMSprop', 'logit', 'affine_values',
+           'affine_matrix', 'AugmentModel', 'soft_label_init', 'point_weights', 'kl_soft', 'LossTerm', 'loss_term',
+           'LossWeights', 'SoftLabels', 'LossModel', 'hyper_bytes_per_point', 'learned_frame', 'within_label_auroc',
+           'learned_stats', 'term_diagnostics']
 
 # %% ../nbs/07_hypermodels.ipynb #04b63b5b
 @dataclass
@@ -334,4 +334,6 @@ def learned_stats(df:pd.DataFrame,  # from `learned_frame`
                                                     num_classes)
     return out
 
-DIAGNOSTICS = [d for t in LOSS_TERMS.values() for d in t.diagnostics]  # what a results table shows of the loss terms
+def term_diagnostics() -> list[str]:
+    "What a results table shows of the loss terms registered now (a term registered later included)"
+    return [d for t in LOSS_TERMS.values() for d in t.diagnostics]

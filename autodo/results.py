@@ -16,11 +16,11 @@ from .core import CorruptResultsError, RunStore, atomic_write, default_root, fie
 from .train import check_metrics
 from .data import dataset_name
 from .config import METHODS, CELL_KEYS, PROTOCOLS, Config
-from .hypermodels import DIAGNOSTICS as LEARNED_DIAGNOSTICS
+from .hypermodels import term_diagnostics
 from .plots import CURVES, plot_learning_curves
 
 # %% auto #0
-__all__ = ['DIAGNOSTICS', 'RESULT_COLUMNS', 'RUN_COLUMNS', 'load_history', 'result_row', 'results_frame', 'collect_results',
+__all__ = ['RUN_COLUMNS', 'load_history', 'diagnostics', 'result_columns', 'result_row', 'results_frame', 'collect_results',
            'check_one_setting', 'summarize', 'paper_results', 'variant_names', 'runs_label', 'table_layout',
            'render_table', 'diagnostics_layout']
 
@@ -45,21 +45,28 @@ def load_history(path) -> pd.DataFrame:
     return pd.DataFrame([_metrics_line(path, k, l) for k, l in enumerate(lines)])
 
 # %% ../nbs/11_results.ipynb #1d63b8b3
-DIAGNOSTICS = [*LEARNED_DIAGNOSTICS, 'hyper_steps_skipped']
-RESULT_COLUMNS = ['test_error_best', 'test_error_final', 'test_error_at_best_valid', 'minority_test_acc', *DIAGNOSTICS,
-                  'hyper_movement_budget', 'wall_time_s', 'cleaned_out', 'cleaned_out_noisy', 'cleaning_time_s']
+def diagnostics() -> list[str]:
+    "The diagnostics columns of a results table: those of the loss terms registered now (`term_diagnostics`), then the skipped hyper-steps"
+    return [*term_diagnostics(), 'hyper_steps_skipped']
+
+def result_columns() -> list[str]:
+    "The result columns of a results table: the test errors, minority accuracy, `diagnostics()`, the movement budget and the costs"
+    return ['test_error_best', 'test_error_final', 'test_error_at_best_valid', 'minority_test_acc', *diagnostics(),
+            'hyper_movement_budget', 'wall_time_s', 'cleaned_out', 'cleaned_out_noisy', 'cleaning_time_s']
+
 RUN_COLUMNS = ['dataset', 'scale', 'model', 'ir', 'sr', 'nr', 'method', 'freeze', 'tag', 'overfit', 'oversplit', 'run', 'epochs', 'setting']
 
 def result_row(r:dict) -> dict:
-    "One table row of a results dictionary: what identifies the run (`setting`: all of it but the run and seed), then `RESULT_COLUMNS`"
+    "One table row of a results dictionary: what identifies the run (`setting`: all of it but the run and seed), then `result_columns()`"
     c = r['config']
     c_all = field_defaults(Config) | c  # settings added since the run: their defaults
     setting = json.dumps({k: v for k, v in identity(c_all, like=Config).items() if k not in ('run', 'seed')}, sort_keys=True)
-    return {k: c.get(k, '') for k in RUN_COLUMNS[:-1]} | dict(setting=setting) | {k: np.nan if r.get(k) is None else r[k] for k in RESULT_COLUMNS}  # None: no value (no minority at IR=1)
+    return {k: c.get(k, '') for k in RUN_COLUMNS[:-1]} | dict(setting=setting) | {k: np.nan if r.get(k) is None else r[k]
+                                                                                     for k in result_columns()}  # None: no value (no minority at IR=1)
 
 def results_frame(results:list[dict]) -> pd.DataFrame:
     "`result_row` of each results dictionary"
-    return pd.DataFrame([result_row(r) for r in results], columns=RUN_COLUMNS + RESULT_COLUMNS)
+    return pd.DataFrame([result_row(r) for r in results], columns=RUN_COLUMNS + result_columns())
 
 def collect_results(root, **where) -> pd.DataFrame:
     "One row per finished run under `root` whose configuration has the values `where` (`RunStore.runs`)"
@@ -154,10 +161,10 @@ def render_table(layout:pd.DataFrame, title:str, out_stem=None) -> dict:
 # %% ../nbs/11_results.ipynb #817a1db0
 def diagnostics_layout(df:pd.DataFrame,  # from `collect_results`
                        dataset:str, ir:int, nr:float, fmt:str='.2f') -> pd.DataFrame:
-    "Mean ± std over runs of the `DIAGNOSTICS` of each learning method in one IR-NR column"
+    "Mean ± std over runs of the `diagnostics()` of each learning method in one IR-NR column"
     d = df[(df.dataset == dataset) & (df.ir == ir) & np.isclose(df.nr, nr) & ~df.overfit & ~df.oversplit]
     d = d.assign(method=variant_names(d))
-    cols = [c for c in DIAGNOSTICS if d[c].notna().any()]
+    cols = [c for c in diagnostics() if d[c].notna().any()]
     d = d[d[cols].notna().any(axis=1)]
     g = d.groupby('method', sort=False)[cols]
     mean, std = g.mean(), g.std(ddof=1)

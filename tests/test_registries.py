@@ -41,7 +41,11 @@ class Temperatures(hypermodels.LossTerm):
     def __init__(self, n, num_classes, **kwargs):
         super().__init__()
         self.params = hypermodels.PerPoint(torch.zeros(1), n)
+    diagnostics = ('temperature_mean',)  # shown by results tables, though registered after `autodo.results` was imported
     def per_sample(self, logits, targets, value): return F.cross_entropy(logits / hypermodels.point_weights(value), targets, reduction='none')
+    def frame(self, df, idx, y, c): df['temperature'] = hypermodels.point_weights(self.params.table[idx, 0].cpu()).numpy()
+    @classmethod
+    def stats(cls, df, num_classes): return dict(temperature_mean=float(df.temperature.mean())) if 'temperature' in df else {}
 
 def test_a_new_loss_hyperparameter_is_three_entries(monkeypatch, tmp_path):
     "The term above (registered), a `--los-model` that switches it on, and a table row: then it trains, learns and is saved"
@@ -54,3 +58,6 @@ def test_a_new_loss_hyperparameter_is_three_entries(monkeypatch, tmp_path):
     assert [t.table.shape[1] for t in run.ado.tables] == [14, 1]
     assert (run.ado.tables[1].table != fresh.ado.tables[1].table).any(), 'the temperatures learned'
     assert run.results['hyper_steps'] > 0 and run.results['hyper_steps_skipped'] == 0
+    from autodo.results import collect_results, diagnostics_layout
+    assert 'temperature_mean' in collect_results(tmp_path) and run.results['temperature_mean'] > 0
+    assert 'temperature_mean' in diagnostics_layout(collect_results(tmp_path), 'Digits', 10, 0.1).columns
