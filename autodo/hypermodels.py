@@ -19,10 +19,10 @@ from .losses import Criterion
 from kornia.geometry.transform import get_affine_matrix2d, warp_affine
 
 # %% auto #0
-__all__ = ['AFFINE_PARAMS', 'AFFINE_RANGES', 'K', 'LOSS_TERMS', 'Rows', 'PerPoint', 'SparseRMSprop', 'logit', 'affine_values',
-           'affine_matrix', 'AugmentModel', 'soft_label_init', 'point_weights', 'kl_soft', 'LossTerm', 'loss_term',
-           'LossWeights', 'SoftLabels', 'LossModel', 'hyper_bytes_per_point', 'learned_frame', 'within_label_auroc',
-           'learned_stats', 'term_diagnostics']
+__all__ = ['AFFINE_PARAMS', 'AFFINE_RANGES', 'K', 'AUGMENT_MODELS', 'LOSS_TERMS', 'Rows', 'PerPoint', 'SparseRMSprop', 'logit',
+           'affine_values', 'affine_matrix', 'AugmentModel', 'soft_label_init', 'point_weights', 'kl_soft', 'LossTerm',
+           'loss_term', 'LossWeights', 'SoftLabels', 'LossModel', 'hyper_bytes_per_point', 'learned_frame',
+           'within_label_auroc', 'learned_stats', 'term_diagnostics']
 
 # %% ../nbs/07_hypermodels.ipynb #04b63b5b
 @dataclass
@@ -139,6 +139,9 @@ class AugmentModel(nn.Module):
         out = warp_affine(x, m.to(x.dtype), (H * u, W * u), padding_mode='border', align_corners=True)
         return out if u == 1 else F.interpolate(out, size=(H, W), mode='bilinear', align_corners=False, antialias=True)
 
+AUGMENT_MODELS = {'SHA': lambda n, upsample=1: AugmentModel(n, shared=True, upsample=upsample),
+                  'SEP': lambda n, upsample=1: AugmentModel(n, upsample=upsample)}  # what builds each learned `--aug-model` (`autodo.config.LEARNED_AUGMENTS`)
+
 # %% ../nbs/07_hypermodels.ipynb #4578b967
 def soft_label_init(targets:torch.Tensor, num_classes:int, eps:float=0.05) -> torch.Tensor:
     "Soft-label logits that equal label smoothing with `eps`: `ln(1 - C + C/eps) * (onehot - 0.5)`"
@@ -212,6 +215,10 @@ class LossModel(nn.Module):
                  criterion:str='CE'):  # the per-sample loss where no soft label replaces it: a key of `autodo.config.CRITERIA`
         super().__init__()
         if mode not in LOSSES: raise ValueError(f"mode={mode!r} is unknown; use one of {', '.join(LOSSES)}")
+        own = [t for t in LOSSES[mode] if LOSS_TERMS[t].per_sample is not LossTerm.per_sample]  # terms with a per-sample loss of their own
+        if len(own) > 1:
+            raise ValueError(f"mode={mode!r} switches on {len(own)} terms with a per-sample loss of their own ({', '.join(own)}); "
+                             "one loss cannot be both: give the mode one of them, or one term that combines them")
         if criterion != 'CE' and any(LOSS_TERMS[t].replaces_loss for t in LOSSES[mode]):
             raise ValueError(f"criterion={criterion!r} would be replaced by mode={mode!r}'s soft-label loss; use criterion='CE' with it")
         self.criterion = Criterion(criterion, targets, num_classes)

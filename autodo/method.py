@@ -16,7 +16,7 @@ from torch.profiler import record_function
 
 from .config import LEARNED_AUGMENTS
 from .core import AutodoError
-from .hypermodels import AugmentModel, LossModel, SparseRMSprop, learned_frame
+from .hypermodels import AUGMENT_MODELS, AugmentModel, LossModel, SparseRMSprop, learned_frame
 from .hypergrad import hypergrad, SOLVERS
 
 # %% auto #0
@@ -111,7 +111,7 @@ class AutoDO:
         upsample, iters = check_int(upsample, 'upsample', 1), check_int(iters, 'iters', 0)
         hyper_lr, alpha = check_real(hyper_lr, 'hyper_lr', positive=True), check_real(alpha, 'alpha', positive=True)
         if targets is not None: check_labels(targets, num_classes, 'targets', n_train)
-        self.aug_model = AugmentModel(n_train, shared=augment == 'SHA', upsample=upsample) if augment != 'NONE' else None
+        self.aug_model = AUGMENT_MODELS[augment](n_train, upsample=upsample) if augment != 'NONE' else None
         self.loss_model = LossModel(n_train, num_classes, loss, targets=targets, symmetric=symmetric, criterion=criterion)
         _need(isinstance(freeze, (tuple, list)), 'freeze', freeze, "it must be a tuple of table names, e.g. ('augment',)")
         if unknown := [f for f in freeze if f not in self._named_tables()]:
