@@ -14,15 +14,14 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.profiler import record_function
 
-from .config import LEARNED_AUGMENTS
 from .core import AutodoError
 from .hypermodels import AUGMENT_MODELS, AugmentModel, LossModel, SparseRMSprop, learned_frame
 from .hypergrad import hypergrad, SOLVERS
 
 # %% auto #0
-__all__ = ['INDEX_DTYPES', 'AUGMENT_MODES', 'AutoDOInputError', 'check_int', 'check_real', 'check_index', 'check_labels',
-           'same_length', 'AutoDO', 'batch_parts', 'all_sum', 'all_rows', 'eval_mode', 'split_model',
-           'validation_features', 'hyper_step', 'rows_step', 'HyperStepError', 'check_keys', 'check_tensors']
+__all__ = ['INDEX_DTYPES', 'AutoDOInputError', 'check_int', 'check_real', 'check_index', 'check_labels', 'same_length', 'AutoDO',
+           'batch_parts', 'all_sum', 'all_rows', 'eval_mode', 'split_model', 'validation_features', 'hyper_step',
+           'rows_step', 'HyperStepError', 'check_keys', 'check_tensors']
 
 # %% ../nbs/08_method.ipynb #20a1bce4
 class AutoDOInputError(AutodoError, ValueError):
@@ -83,8 +82,6 @@ def same_length(parts:dict,  # tensors by name
     return n
 
 # %% ../nbs/08_method.ipynb #6e26f095
-AUGMENT_MODES = ('NONE', *LEARNED_AUGMENTS)
-
 class AutoDO:
     "AutoDO's per-point augmentation, loss weights and soft labels, learned by implicit differentiation, for any training loop"
     def __init__(self,
@@ -103,7 +100,8 @@ class AutoDO:
                  distributed:bool=False,  # data-parallel: every process of the `torch.distributed` group passes its share of each batch
                  criterion:str='CE',  # per-sample loss, a key of `autodo.config.CRITERIA` (`autodo.losses`); CE if soft labels replace it
                  freeze:tuple=()):  # ablation: table names (`autodo.config.TABLES`) kept at their start; they warp and weigh, never learn
-        if augment not in AUGMENT_MODES: raise ValueError(f"augment={augment!r} is unknown; use one of {', '.join(AUGMENT_MODES)}")
+        if augment != 'NONE' and augment not in AUGMENT_MODELS:
+            raise ValueError(f"augment={augment!r} is unknown; use one of NONE, {', '.join(AUGMENT_MODELS)}")
         if solver not in SOLVERS: raise ValueError(f"solver={solver!r} is unknown; use one of {', '.join(SOLVERS)}")
         if soft_norm not in ('logit', 'row'): raise ValueError(f"soft_norm={soft_norm!r} is unknown; use 'logit' or 'row'")
         _need(isinstance(symmetric, bool), 'symmetric', symmetric, 'it must be True or False')

@@ -1,4 +1,4 @@
-"Each registry is the one place to extend: a solver, a launcher or a loss hyperparameter added to it reaches every command and run."
+"Each registry is the one place to extend: a solver, a launcher, a loss hyperparameter or a learned augmentation added to it reaches every command and run."
 import argparse, dataclasses
 import pytest, torch
 import torch.nn.functional as F
@@ -61,3 +61,18 @@ def test_a_new_loss_hyperparameter_is_three_entries(monkeypatch, tmp_path):
     from autodo.results import collect_results, diagnostics_layout
     assert 'temperature_mean' in collect_results(tmp_path) and run.results['temperature_mean'] > 0
     assert 'temperature_mean' in diagnostics_layout(collect_results(tmp_path), 'Digits', 10, 0.1).columns
+
+def test_a_new_augmentation_model_is_three_entries(monkeypatch, tmp_path):
+    "A learned augmentation with sharper draws: what builds it, its `--aug-model` switch, a table row; then it trains, learns and freezes"
+    monkeypatch.setitem(hypermodels.AUGMENT_MODELS, 'HOT', lambda n, upsample=1: hypermodels.AugmentModel(n, upsample=upsample, tau=0.5))
+    monkeypatch.setitem(config.AUGMENTS, 'HOT', 'learned, a set per point, sharper draws')
+    monkeypatch.setattr(config, 'LEARNED_AUGMENTS', (*config.LEARNED_AUGMENTS, 'HOT'))
+    monkeypatch.setitem(config.METHODS, 'autodo_hot', config.Method('HOT', 'WGHT', 'HES'))
+    assert 'HOT' in cli.train_parser().format_help() and 'autodo_hot' in cli.train_parser().format_help()
+    from autodo.train import Run, train
+    run = train('Digits', 'autodo_hot', ir=10, nr=0.1, epochs=3, hyper_start=0, root=str(tmp_path), progress=False)
+    fresh = Run(run.cfg); fresh.setup_data(); fresh.setup_model()
+    assert run.ado.aug_model.tau == 0.5 and (run.ado.aug_model.params.table != fresh.ado.aug_model.params.table).any(), 'it learned'
+    frozen = train('Digits', 'autodo_hot', ir=10, nr=0.1, epochs=3, hyper_start=0, root=str(tmp_path), progress=False, freeze='augment')
+    assert torch.equal(frozen.ado.aug_model.params.table, fresh.ado.aug_model.params.table), 'kept at its start'
+    assert (frozen.ado.loss_model.weights.table != fresh.ado.loss_model.weights.table).any(), 'the weights still learn'
