@@ -14,7 +14,8 @@ import torch
 
 from .core import RunStore, atomic_write, flag_of
 from .data import dataset_name
-from .train import Config, Run
+from .config import Config
+from .train import Run
 from .plots import augment_figure, point_groups, soft_label_panel, learned_figure
 
 # %% auto #0

@@ -13,7 +13,8 @@ import torch
 from .core import RunStore, atomic_write, cell_name
 from .cleaning import LabelIssueError, cleanlab_module, confident_learning, run_probs
 from .hypermodels import within_label_auroc
-from .train import Run, make_config
+from .config import make_config
+from .train import Run
 
 # %% auto #0
 __all__ = ['SUGGESTS', 'RANKINGS', 'suspect_scores', 'ranking_quality', 'given_points', 'report_run', 'suspects', 'label_issues',
