@@ -167,7 +167,7 @@ class Config:
     batch_size:int = setting(32, low=1)  # training batch size
     hyper_batch_size:int = setting(64, low=1, applies='learns')  # batch size of the hyper-steps (train and validation batches)
     hyper_lr:float = setting(0.05, positive=True, applies='learns')  # RMSprop learning rate of the hyperparameters
-    hyper_start:int = 50  # hyper-steps run in the epochs after this one (the paper: 50)
+    hyper_start:int = setting(50, low=0)  # hyper-steps run in the epochs after this one (the paper: 50)
     hyper_iters:int = setting(5, low=0, applies='learns')  # Hessian-vector products per hypergradient
     hyper_alpha:float = setting(0.01, positive=True, applies='learns')  # Neumann series step alpha
     solver:str = setting('neumann', choices=SOLVERS, applies='learns')  # inverse-Hessian solver (neumann: the paper's)
@@ -392,6 +392,7 @@ def make_config(dataset:str='Digits',  # a key of `DATASETS`, your own image fol
     if (k := next((k for k in kw if not applies_to(k, cfg.switches) and kw[k] != preset.get(k)), None)) is not None:
         raise _bad(k, kw[k], f"applies to {setting_rows(k)[0]}, and {method} is not one: leave it out, or pick such a method")
     if cfg.valid_size is not None and cfg.valid_size >= 1: cfg.valid_size = int(cfg.valid_size)  # 500.0 from a flag: 500 points
+    if cfg.seed == cfg.run: cfg.seed = None  # the run number's own seed: the same run as without --seed
     if 'hyper_batch_size' not in kw and cfg.learns:  # a preset's hyper batch fits the data; one you give is checked
         cfg.hyper_batch_size = _preset_hyper_batch(cfg, info)
     check_sizes(cfg, info)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #b32310a2
 from __future__ import annotations
-import hashlib, math, os, re, stat, warnings
+import hashlib, itertools, math, os, re, stat, warnings
 from dataclasses import dataclass, field
 from collections import Counter
 from functools import lru_cache, partial
@@ -440,6 +440,19 @@ def _decoded(parts:dict) -> dict:
         out[s] = xs, shapes, labels
     return out
 
+def _check_labels(name:str, labels:dict, classes:tuple) -> int:
+    "The number of classes of `labels` (`{split: [int]}`): `len(classes)`, else the largest label + 1; a `ValueError` for a label out of range or a class without train images"
+    num_classes = len(classes) or max(max(l) for l in labels.values() if l) + 1
+    for s, l in labels.items():
+        if (bad := next((y for y in l if not 0 <= y < num_classes), None)) is not None:
+            raise ValueError(f"{name} {s}: a label {bad}: " + (f"classes= names {num_classes} classes, so labels must lie in [0, {num_classes})"
+                                                          if classes else "labels must be class numbers 0 to C - 1 (C classes)"))
+    present = set(labels['train'])
+    if missing := list(itertools.islice((c for c in range(num_classes) if c not in present), 11)):
+        raise ValueError(f"{name}: {num_classes - len(present)} classes have no train images ({', '.join(map(str, missing[:10]))}"
+                         f"{', ...' if len(missing) > 10 else ''}); every class needs some: number the classes 0 to C - 1")
+    return num_classes
+
 def _check_class_sizes(name:str, y:torch.Tensor, num_classes:int, classes:tuple, split:str, needs:int, why:str):
     "A `ValueError` naming each class with fewer than `needs` images in `split`, and why it needs them"
     counts = torch.bincount(y, minlength=num_classes).tolist()
@@ -459,6 +472,10 @@ def own_dataset(train:Dataset,  # items `(image, label)`: PIL images or tensors,
                 register:bool=True,  # add the entry to `DATASETS` under `name`
                ) -> DatasetInfo:
     "Your own `(image, label)` datasets as a `DatasetInfo`: images decoded once, resized to one size, held in memory"
+    if not isinstance(name, str) or not NAME.fullmatch(name):
+        raise ValueError(f"name={name!r} names the results folder, which takes at most 64 letters, digits, '.', '_', '+' or '-', starting "
+                         "with a letter or digit; give another name")
+    if not 0 < test_share < 1: raise ValueError(f"test_share={test_share!r} is the share of train that becomes the test set: give one in (0, 1)")
     if name in DATASETS and not DATASETS[name].own:
         raise UnknownDatasetError(f"name={name!r} is a dataset autodo has (one of {', '.join(k for k, v in DATASETS.items() if not v.own)}); "
                                   "give your data a name of its own, e.g. name='pets'")
@@ -479,17 +496,12 @@ def own_dataset(train:Dataset,  # items `(image, label)`: PIL images or tensors,
     decoded = _decoded(parts)
     images, labels = {s: (xs, shapes) for s, (xs, shapes, _) in decoded.items()}, {s: d[2] for s, d in decoded.items()}
     if not labels['train']: raise ValueError(f"{name}: the train set is empty; give it at least one image per class")
+    num_classes = _check_labels(name, labels, classes)
     size = (image_size,) * 2 if image_size else Counter(tuple(c[-2:]) for c in images['train'][1]).most_common(1)[0][0]
     channels = 1 if all(c[0] == 1 for _, shapes in images.values() for c in shapes) else 3
     held = sum(map(len, labels.values())) + len(labels['train']) * ('test' not in parts)  # a test set split off train copies it
     _check_fits(name, held, channels, size, image_size)
     arrays = {s: (stack_images(xs, size, channels, len(shapes)), torch.tensor(labels[s])) for s, (xs, shapes) in images.items()}
-    num_classes = len(classes) or max(max(l) for l in labels.values()) + 1
-    for s, (_, y) in arrays.items():
-        if y.min() < 0 or y.max() >= num_classes: raise ValueError(f"{name} {s}: labels must lie in [0, {num_classes})")
-    missing = sorted(set(range(num_classes)) - set(arrays['train'][1].tolist()))
-    if missing: raise ValueError(f"{name}: {len(missing)} classes have no train images ({', '.join(map(str, missing[:10]))}"
-                                 f"{', ...' if len(missing) > 10 else ''}); every class needs some: number the classes 0 to C - 1")
     if 'test' not in arrays:
         from sklearn.model_selection import train_test_split
         x, y = arrays['train']

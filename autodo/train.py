@@ -363,10 +363,13 @@ class RunCheckpoints:
         if diff:
             other_data = ('it was made from other data of the same name (the folder changed since, or another folder of that name '
                           'shares this results root): ') if 'data_id' in diff else ''
-            same = ' '.join(f'{flag_of(Config, k)} {a}' for k, (a, b) in diff.items() if k != 'data_id' and not isinstance(a, bool) and a is not None)
+            keys = [k for k, (a, b) in diff.items() if k != 'data_id' and not isinstance(a, bool)]
+            give = ' '.join(f'{flag_of(Config, k)} {diff[k][0]}' for k in keys if diff[k][0] is not None)
+            drop = ', '.join(flag_of(Config, k) for k in keys if diff[k][0] is None)
+            same = ' and '.join(([f'give {give}'] if give else []) + ([f'leave out {drop}'] if drop else []))
             raise CheckpointError(f"checkpoint {str(p)!r} belongs to another configuration ({other_data}"
                                   + ', '.join(f'{k}: {a!r} there, {b!r} asked' for k, (a, b) in diff.items())
-                                  + (f"); to resume or read that run, give {same}; for a variant of your own" if same else "); for this variant")
+                                  + (f"); to resume or read that run, {same}; for a variant of your own" if same else "); for this variant")
                                   + ", give it its own --tag (or another run number or root)")
         try: _check_progress(state, self.cfg.epochs, self.model.state_dict(), self.info.num_classes)
         except ValueError as e: raise corrupt(e) from None
