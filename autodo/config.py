@@ -146,17 +146,29 @@ SCALES = ('cpu', 'paper')
 @dataclass
 class Config:
     "Everything that defines one run; `make_config` fills it from a preset"
-    dataset:str = setting('Digits', cell=True)  # a dataset of `autodo.data.DATASETS` (Digits: embedded, offline), or your own image folder DIR holding DIR/train/<class>/<image> (optionally DIR/valid/, DIR/test/), or its name under --data
-    method:str = setting('autodo_aws', choices=MethodNames(), cell=True, table=False)  # a table row, or switches like sep_soft_hes (sep_soft_hes_cl: after removing the labels confident learning flags) (default on the command line: the method that --aug-model, --los-model and --hyper-opt name, baseline without them)
-    ir:int = setting(1, '-ir', '--imbalance-ratio', '--ir', cell=True, table=False)  # imbalance ratio IR >= 1: minority classes keep L/IR points
+    # a dataset of `autodo.data.DATASETS` (Digits: embedded, offline), or your own image folder DIR holding DIR/train/<class>/<image>
+    # (optionally DIR/valid/, DIR/test/), or its name under --data
+    dataset:str = setting('Digits', cell=True)
+    # a table row, or switches like sep_soft_hes (sep_soft_hes_cl: after removing the labels confident learning flags) (default on the
+    # command line: the method that --aug-model, --los-model and --hyper-opt name, baseline without them)
+    method:str = setting('autodo_aws', choices=MethodNames(), cell=True, table=False)
+    # imbalance ratio IR >= 1: minority classes keep L/IR points
+    ir:int = setting(1, '-ir', '--imbalance-ratio', '--ir', cell=True, table=False)
     sr:float = setting(1.0, '-sr', '--subsample-ratio', '--sr', cell=True)  # subsample ratio SR in (0, 1] of train points kept
     nr:float = setting(0.0, '-nr', '--noise-ratio', '--nr', cell=True, table=False)  # noise ratio NR in [0, 1) of train labels redrawn
-    run:int = setting(0, '-r', '--run', parse=run_number, low=0, below=2**32, table=False)  # run number (or folder runN): results in {data}/{dataset}/runN, seed N
-    root:str = setting('', '--data', '--root', runtime=True)  # root of the results (and dataset files) (default: $AUTODO_ROOT, else local_data beside the checkout's settings.ini, else ./local_data)
-    data:str|None = setting(None, runtime=True, cli=False)  # where the dataset files are (default: root); for your own folder, the folder above it
+    # run number (or folder runN): results in {data}/{dataset}/runN, seed N
+    run:int = setting(0, '-r', '--run', parse=run_number, low=0, below=2**32, table=False)
+    # root of the results (and dataset files) (default: $AUTODO_ROOT, else local_data beside the checkout's settings.ini, else
+    # ./local_data)
+    root:str = setting('', '--data', '--root', runtime=True)
+    # where the dataset files are (default: root); for your own folder, the folder above it
+    data:str|None = setting(None, runtime=True, cli=False)
     image_size:int|None = setting(None, low=1)  # your own image folder: resize to this size (default: the most common size)
-    data_id:str = setting('', cli=False)  # your own data: a fingerprint of its images and labels (`make_config` sets it): a run is never resumed or reused on other data of the same name
-    like:str|None = None  # your own data: the paper dataset whose presets, fixed augmentation and RandAugment settings to borrow, e.g. CIFAR10
+    # your own data: a fingerprint of its images and labels (`make_config` sets it): a run is never resumed or reused on other data of
+    # the same name
+    data_id:str = setting('', cli=False)
+    # your own data: the paper dataset whose presets, fixed augmentation and RandAugment settings to borrow, e.g. CIFAR10
+    like:str|None = None
     scale:str = setting('cpu', choices=SCALES, cell=True)  # preset: 'paper' (the paper's models and epochs, for GPUs) or 'cpu'
     model:str = 'cnn'  # network: cnn, resnet18, wrn28_10, resnet18_imagenet
     epochs:int = setting(200, low=1)  # training epochs
@@ -171,27 +183,43 @@ class Config:
     hyper_iters:int = setting(5, low=0, applies='learns')  # Hessian-vector products per hypergradient
     hyper_alpha:float = setting(0.01, positive=True, applies='learns')  # Neumann series step alpha
     solver:str = setting('neumann', choices=SOLVERS, applies='learns')  # inverse-Hessian solver (neumann: the paper's)
-    hyper_mode:str = setting('separate', choices=HYPER_MODES, applies='learns')  # hyper-steps: separate (the original's: a pass over the train data before each training epoch) or fused (each training step is also its batch's hyper-step, one forward for both; see 08_method)
-    hyper_every:int = setting(1, low=1, applies='learns')  # separate mode: each hyper pass takes 1/k of the train points, another part each epoch, so a point's hyper-step comes every k epochs (1: the original's whole pass; see 10_train)
-    soft_norm:str = setting('logit', choices=('logit', 'row'), applies='soft')  # RMSprop normalisation of the soft labels: per logit (the paper's) or per row
-    soft_loss:str = setting('auto', choices=SOFT_LOSSES, applies='soft')  # loss against the soft labels: symmetric KL, plain kl, or auto (see `symmetric_soft_loss`)
+    # hyper-steps: separate (the original's: a pass over the train data before each training epoch) or fused (each training step is also
+    # its batch's hyper-step, one forward for both; see 08_method)
+    hyper_mode:str = setting('separate', choices=HYPER_MODES, applies='learns')
+    # separate mode: each hyper pass takes 1/k of the train points, another part each epoch, so a point's hyper-step comes every k
+    # epochs (1: the original's whole pass; see 10_train)
+    hyper_every:int = setting(1, low=1, applies='learns')
+    # RMSprop normalisation of the soft labels: per logit (the paper's) or per row
+    soft_norm:str = setting('logit', choices=('logit', 'row'), applies='soft')
+    # loss against the soft labels: symmetric KL, plain kl, or auto (see `symmetric_soft_loss`)
+    soft_loss:str = setting('auto', choices=SOFT_LOSSES, applies='soft')
     base_augment:bool = setting(False, applies='warp')  # RandSubAugment in front of the learned warp (SHA, SEP), as the paper does
-    valid_transform:str = setting('train', choices=('train', 'test'), applies='learns')  # transform of the hyper-steps' validation batches (train: the original's)
+    # transform of the hyper-steps' validation batches (train: the original's)
+    valid_transform:str = setting('train', choices=('train', 'test'), applies='learns')
     eval_every:int = setting(0, low=0)  # evaluate test and validation every k epochs and after the last; 0: automatic
     select_size:int = setting(5000, low=1)  # validation points evaluated for model selection (a fixed stratified subset of a larger set)
-    valid_size:float|None = None  # clean validation points held out of train: a count, or a fraction below 1 (default: the dataset's, e.g. 10000 for MNIST, 20% of your own train folder)
-    policy_tables_of:str|None = setting(None, applies='policy_table')  # FAA/DADA: use this dataset's published tables (for datasets without, e.g. SVHN for Digits)
-    upsample:int = setting(1, low=1, applies='warp')  # learned warp at this multiple of the resolution (the paper: 4 for 32/28-pixel images)
+    # clean validation points held out of train: a count, or a fraction below 1 (default: the dataset's, e.g. 10000 for MNIST, 20% of
+    # your own train folder)
+    valid_size:float|None = None
+    # FAA/DADA: use this dataset's published tables (for datasets without, e.g. SVHN for Digits)
+    policy_tables_of:str|None = setting(None, applies='policy_table')
+    # learned warp at this multiple of the resolution (the paper: 4 for 32/28-pixel images)
+    upsample:int = setting(1, low=1, applies='warp')
     overfit:bool = setting(False, cell=True)  # ablation: estimate hyperparameters on the test data
     oversplit:bool = setting(False, cell=True)  # ablation: train on all data, validation points included
-    cl_folds:int = setting(4, low=2, applies='cleans')  # confident learning, for methods that clean (cl_baseline, or switches ending _cl) and autodo-labels: out-of-sample models, each trained on the other folds
-    cl_epochs:int = setting(30, low=1, applies='cleans')  # confident learning: epochs of each out-of-sample model (the run's network, batch size and lr, no augmentation)
+    # confident learning, for methods that clean (cl_baseline, or switches ending _cl) and autodo-labels: out-of-sample models, each
+    # trained on the other folds
+    cl_folds:int = setting(4, low=2, applies='cleans')
+    # confident learning: epochs of each out-of-sample model (the run's network, batch size and lr, no augmentation)
+    cl_epochs:int = setting(30, low=1, applies='cleans')
     seed:int|None = setting(None, low=0, below=2**32, table=False)  # random seed (default: the run number)
-    device:str = setting('auto', runtime=True, table=False, pattern=r'auto|cpu|cuda(:\d+)?', form='auto, cpu, cuda or cuda:N')  # 'auto' (CUDA if present), 'cpu', 'cuda', 'cuda:1', ...
+    # 'auto' (CUDA if present), 'cpu', 'cuda', 'cuda:1', ...
+    device:str = setting('auto', runtime=True, table=False, pattern=r'auto|cpu|cuda(:\d+)?', form='auto, cpu, cuda or cuda:N')
     amp:bool = setting(True, runtime=True)  # bfloat16 autocast for training and evaluation on CUDA
     workers:int = setting(0, low=0, runtime=True, table=False)  # data-loader workers for file-backed datasets such as ImageNet
     progress:bool = setting(True, runtime=True, table=False)  # progress bars
-    freeze:str = setting('', cell=True, applies='learns', pattern=FREEZE_PATTERN, form=f"table names ({', '.join(TABLES)}) separated by commas")  # ablation: learned tables kept at their start (augment, weights, soft; e.g. augment,soft)
+    # ablation: learned tables kept at their start (augment, weights, soft; e.g. augment,soft)
+    freeze:str = setting('', cell=True, applies='learns', pattern=FREEZE_PATTERN, form=f"table names ({', '.join(TABLES)}) separated by commas")
     tag:str = setting('', cell=True)  # suffix of the output names, to keep variants apart (e.g. e10 with --hyper-start 10)
 
     @property

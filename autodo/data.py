@@ -19,11 +19,11 @@ from torch.utils.data import Dataset
 from .core import NAME
 
 # %% auto #0
-__all__ = ['SPLITS', 'AUGMENT_OPS', 'DATASETS', 'OWN_DATA_HINT', 'MAX_PIXELS', 'BIT_DEPTHS', 'MAX_IMAGE_SIZE', 'IndexedDataset',
-           'DatasetInfo', 'register_dataset', 'UnknownDatasetError', 'get_info', 'dataset_name', 'digits_arrays',
-           'DatasetFilesMissing', 'missing_files', 'load_dataset', 'CorruptImageError', 'TooLargeError', 'bit_depth',
-           'image_tensor', 'stack_images', 'channel_stats', 'memory_bytes', 'own_dataset', 'LinkError',
-           'LooseImagesWarning', 'image_folder']
+__all__ = ['SPLITS', 'AUGMENT_OPS', 'DATASETS', 'OWN_DATA_HINT', 'MAX_PIXELS', 'BIT_DEPTHS', 'UNIT_TOP', 'MAX_IMAGE_SIZE',
+           'IndexedDataset', 'DatasetInfo', 'register_dataset', 'UnknownDatasetError', 'get_info', 'dataset_name',
+           'digits_arrays', 'DatasetFilesMissing', 'missing_files', 'load_dataset', 'CorruptImageError',
+           'TooLargeError', 'bit_depth', 'image_tensor', 'stack_images', 'channel_stats', 'memory_bytes', 'own_dataset',
+           'LinkError', 'LooseImagesWarning', 'image_folder']
 
 # %% ../nbs/01_data.ipynb #a76bad10
 class IndexedDataset(Dataset):
@@ -278,6 +278,7 @@ _DEEP = ('I', 'I;16', 'I;16L', 'I;16B', 'I;16N', 'F')  # PIL modes of more than 
 def _channels(mode:str) -> int: return 1 if mode in ('1', 'L', *_DEEP) else 3
 
 BIT_DEPTHS = (8, 10, 12, 14, 16)  # the depths integer images are read at
+UNIT_TOP = 2.  # float images whose values reach at most this are in [0, 1] (a resize's overshoot past 1 is clipped), larger ones in [0, 255]
 
 def bit_depth(top:int) -> int:
     "The smallest of `BIT_DEPTHS` that holds `top`, the largest value of integer images (0: more than 16 bits)"
@@ -320,7 +321,7 @@ def _tensor_image(t:torch.Tensor, scale:float|None=None, bits:int|None=None, for
     lo, hi = t.min().item(), t.max().item()
     if not (math.isfinite(lo) and math.isfinite(hi)) or lo < 0 or hi > 255:
         raise ValueError(f"{form} holds values from {lo:g} to {hi:g}: give float images in [0, 1] or [0, 255] (not normalised, not 16-bit)")
-    return (t.float() * (scale or (255. if hi <= 1 else 1.))).round().clamp(0, 255).to(torch.uint8).contiguous()
+    return (t.float() * (scale or (255. if hi <= UNIT_TOP else 1.))).round().clamp(0, 255).to(torch.uint8).contiguous()
 
 def image_tensor(img,
                  scale:float|None=None,  # float images: the factor to 0..255 (255 for [0, 1], 1 for [0, 255]); default: from the image's largest value
@@ -405,9 +406,9 @@ def _top(where:str, x) -> tuple|None:
     return where, (x.max().item() if f else x.to(torch.int64).max().item()), f, f and not x.eq(x.round()).all().item()
 
 def _depth(tops:list) -> tuple[float, int|None]:
-    "`(scale, bits)` of a dataset's images from their `_top`s: floats all in [0, 1] or all in [0, 255]; integers at one `bit_depth`"
+    "`(scale, bits)` of a dataset's images from their `_top`s: floats all in [0, 1] (up to `UNIT_TOP`) or all in [0, 255]; integers at one `bit_depth`"
     floats, ints = [t for t in tops if t[2]], [t[1] for t in tops if not t[2]]
-    high, unit = next((t for t in floats if t[1] > 1), None), next((t for t in floats if 0 < t[1] <= 1 and t[3]), None)
+    high, unit = next((t for t in floats if t[1] > UNIT_TOP), None), next((t for t in floats if 0 < t[1] <= UNIT_TOP and t[3]), None)
     if high and unit: raise ValueError(f"float images in two ranges: {unit[0]} holds values up to {unit[1]:g} (0 to 1), {high[0]} up to "
                                        f"{high[1]:g} (0 to 255); give every image in one range")
     return 1. if high else 255., bit_depth(max(ints)) if ints else None
