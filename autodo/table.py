@@ -4,7 +4,7 @@
 
 # %% ../nbs/13_table.ipynb #d88a5044
 from __future__ import annotations
-import dataclasses, getpass, hashlib, itertools, json, os, queue, signal, subprocess, sys, threading, time
+import dataclasses, getpass, hashlib, itertools, os, queue, signal, subprocess, sys, threading, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -12,10 +12,10 @@ from .core import AutodoError, RunStore, check_fields, default_root, die_with_pa
 from .config import PAPER_METHODS, Config, ConfigError, applies_to, make_config, method_switches, setting_rows
 
 # %% auto #0
-__all__ = ['NOTEBOOK_PARAMS', 'MAX_CELLS', 'LAUNCHERS', 'experiment_notebook', 'table_cells', 'papermill_command', 'cell_label',
-           'TableRunner', 'TableError', 'Launcher', 'SlurmLauncher', 'slurm_job_name', 'slurm_queue', 'CellJob',
-           'submit_cells', 'cell_states', 'run_slurm', 'run_local', 'LocalLauncher', 'check_rows_and_columns',
-           'make_launcher', 'run_table']
+__all__ = ['NOTEBOOK_PARAMS', 'MAX_CELLS', 'LAUNCHERS', 'experiment_notebook', 'table_cells', 'papermill_command',
+           'parameters_yaml', 'cell_label', 'TableRunner', 'TableError', 'Launcher', 'SlurmLauncher', 'slurm_job_name',
+           'slurm_queue', 'CellJob', 'submit_cells', 'cell_states', 'run_slurm', 'run_local', 'LocalLauncher',
+           'check_rows_and_columns', 'make_launcher', 'run_table']
 
 # %% ../nbs/13_table.ipynb #dffd56c2
 def experiment_notebook() -> Path:
@@ -58,8 +58,13 @@ def papermill_command(notebook:Path, cell:dict, **params) -> list[str]:
     "The command that executes `notebook` for `cell` (with `params` too) into the executed notebook `RunStore` names (its folder made)"
     out = plain_path(RunStore(cell['cfg'].root).path(cell['cfg'], 'notebook'))  # papermill writes it, following links
     out.parent.mkdir(parents=True, exist_ok=True)
-    return [sys.executable, '-m', 'papermill', str(notebook), str(out), '-y', json.dumps(cell['params'] | params),
+    return [sys.executable, '-m', 'papermill', str(notebook), str(out), '-y', parameters_yaml(cell['params'] | params),
             '--no-progress-bar', '--cwd', str(out.parent)]
+
+def parameters_yaml(params:dict) -> str:
+    "`params` as the YAML papermill's `-y` reads back to the same values (JSON's `1e-05` would come back a string: YAML floats need a dot)"
+    import yaml
+    return yaml.safe_dump(params, default_flow_style=True, sort_keys=False, width=float('inf')).strip()
 
 def cell_label(cfg:Config) -> str: return f'{cfg.dataset}/run{cfg.run}/{cfg.name}'
 

@@ -165,6 +165,14 @@ def test_a_diverged_run_is_one_line_and_never_a_result(tmp_path):
     r = cli('autodo-results', '--data', tmp_path, '--dataset', 'Digits')
     assert r.returncode == 2 and 'no finished Digits runs' in r.stderr, r.stderr
 
+def test_a_diverged_cell_fails_its_table(tmp_path):
+    "A table reports a diverged cell as failed, with its one line, and tabulates nothing; 1e30 reaches the cell as a number"
+    r = cli('autodo-table', '--dataset', 'Digits', '--columns', '10,0.1', '--methods', 'autodo_aws', '--runs', 1, '--epochs', 3,
+            '--hyper-start', 0, '--hyper-lr', '1e30', '--workers', 1, '--data', tmp_path)
+    assert r.returncode == 2 and 'Traceback' not in r.stderr, r.stderr
+    assert '1 cells failed' in r.stderr and 'DivergedError: epoch 1' in r.stderr and 'hyper_lr=1e+30 (--hyper-lr)' in r.stderr, r.stderr
+    assert not list(tmp_path.rglob('*.json')), 'no results'
+
 def test_a_run_made_with_other_settings_names_the_flags_that_reach_it(tmp_path):
     train('Digits', 'baseline', epochs=2, root=str(tmp_path), progress=False)
     r = cli('autodo-train', '--method', 'baseline', '--data', tmp_path, '--no-progress')
