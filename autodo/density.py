@@ -14,7 +14,7 @@ import torch
 
 from .core import RunStore, atomic_write, flag_of
 from .data import dataset_name
-from .config import Config
+from .config import Config, method_switches
 from .train import Run
 from .plots import augment_figure, point_groups, soft_label_panel, learned_figure
 
@@ -33,10 +33,13 @@ def find_run(root, dataset:str, method:str, ir:int, nr:float, run:int=0, **where
     where = {k: v for k, v in dict(usual, **where).items() if v is not None}
     found = RunStore(root).runs(schema=Config, dataset=dataset, method=method, ir=ir, nr=float(nr), run=run, **where)
     if not found:
+        given = {k: v for k, v in where.items() if v != usual.get(k)}
+        if method_switches(method).learns and 'hyper_start' not in given and given.get('epochs', 10**9) - 1 <= Config.hyper_start:
+            given['hyper_start'] = max(given['epochs'] - 2, 0)  # a short run's hyper-steps start early enough to happen
+        flags = ''.join(f" {flag_of(Config, k)}" + ('' if v is True else f" {shlex.quote(str(v))}") for k, v in given.items())
         raise FileNotFoundError(f"no finished {method} run of {dataset} IR={ir} NR={nr} run{run} under {str(root)!r}; make it with: "
-                                f"autodo-train --dataset {shlex.quote(dataset)} --method {method} -ir {ir} -nr {nr} -r run{run}"
-                                + ''.join(f" {flag_of(Config, k)}" + ('' if v is True else f" {shlex.quote(str(v))}")
-                                          for k, v in where.items() if v != usual.get(k)) + f" --data {shlex.quote(str(root))}")
+                                f"autodo-train --dataset {shlex.quote(dataset)} --method {method} -ir {ir} -nr {nr} -r run{run}{flags}"
+                                f" --data {shlex.quote(str(root))}")
     if len(found) > 1:
         raise ValueError(f"{len(found)} finished {method} runs of {dataset} IR={ir} NR={nr} run{run} under {str(root)!r} differ in "
                          f"{sorted(k for k in found[0]['config'] if len({str(f['config'].get(k)) for f in found}) > 1)}; pick one by those")

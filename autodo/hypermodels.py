@@ -139,8 +139,9 @@ class AugmentModel(nn.Module):
         out = warp_affine(x, m.to(x.dtype), (H * u, W * u), padding_mode='border', align_corners=True)
         return out if u == 1 else F.interpolate(out, size=(H, W), mode='bilinear', align_corners=False, antialias=True)
 
+# what builds each learned `--aug-model` (`autodo.config.LEARNED_AUGMENTS`) for `n` points
 AUGMENT_MODELS = {'SHA': lambda n, upsample=1: AugmentModel(n, shared=True, upsample=upsample),
-                  'SEP': lambda n, upsample=1: AugmentModel(n, upsample=upsample)}  # what builds each learned `--aug-model` (`autodo.config.LEARNED_AUGMENTS`)
+                  'SEP': lambda n, upsample=1: AugmentModel(n, upsample=upsample)}
 
 # %% ../nbs/07_hypermodels.ipynb #4578b967
 def soft_label_init(targets:torch.Tensor, num_classes:int, eps:float=0.05) -> torch.Tensor:

@@ -61,8 +61,8 @@ def result_row(r:dict) -> dict:
     c = r['config']
     c_all = field_defaults(Config) | c  # settings added since the run: their defaults
     setting = json.dumps({k: v for k, v in identity(c_all, like=Config).items() if k not in ('run', 'seed')}, sort_keys=True)
-    return {k: c.get(k, '') for k in RUN_COLUMNS[:-1]} | dict(setting=setting) | {k: np.nan if r.get(k) is None else r[k]
-                                                                                     for k in result_columns()}  # None: no value (no minority at IR=1)
+    values = {k: np.nan if r.get(k) is None else r[k] for k in result_columns()}  # None: no value (no minority at IR=1)
+    return {k: c.get(k, '') for k in RUN_COLUMNS[:-1]} | dict(setting=setting) | values
 
 def results_frame(results:list[dict]) -> pd.DataFrame:
     "`result_row` of each results dictionary"
