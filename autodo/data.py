@@ -409,6 +409,7 @@ def _top(where:str, x) -> tuple|None:
     "`(where, largest value, is float, has fractions)` of an image tensor that is neither `uint8` nor empty (see `_depth`), else None"
     if not isinstance(x, torch.Tensor) or x.dtype in (torch.uint8, torch.bool) or x.is_complex() or not x.numel(): return None
     f = x.is_floating_point()
+    if f and not torch.isfinite(x).all(): return None  # refused by `image_tensor`, naming its values
     return where, (x.max().item() if f else x.to(torch.int64).max().item()), f, f and not x.eq(x.round()).all().item()
 
 def _depth(tops:list) -> tuple[float, int|None]:
@@ -646,13 +647,13 @@ class _FolderSplit(Dataset):
 
     def image(self, i:int, scale:float|None=None, bits:int|None=None) -> torch.Tensor:
         "Image `i` as `uint8` `(C, H, W)` (`image_tensor`; the folder's `_depth` where given)"
-        with _open_image(self.files[i]) as img:
-            try: return image_tensor(img, scale, bits)
-            except ValueError as e: raise CorruptImageError(f"image {str(self.files[i])!r}: {e}; replace it, or remove it") from None
+        f = self.files[i]
+        if _wide_colour(f): return _converted(f, _wide_colour_pixels(f), scale, bits)
+        with _open_image(f) as img: return _converted(f, img, scale, bits)
 
     def tops(self) -> list:
         "`_top` of each image of more than 8 bits (the others are not decoded)"
-        return [_file_top(f) for f in self.files if _header_mode(f) in _DEEP]
+        return [_file_top(f) for f in self.files if _header_mode(f) in _DEEP or _wide_colour(f)]
 
     @property
     def shapes(self) -> list:
@@ -662,7 +663,22 @@ class _FolderSplit(Dataset):
 def _header_mode(f) -> str:
     with _open_image(f, load=False) as img: return img.mode
 
+def _wide_colour(f) -> bool:
+    "Whether `f` is a colour PNG of 16 bits a channel, whose pixels Pillow reads as their high byte only"
+    with _open_image(f, load=False) as img: return img.format == 'PNG' and img.mode in ('RGB', 'RGBA') and ';16' in str(img.tile)
+
+def _wide_colour_pixels(f) -> torch.Tensor:
+    "A 16-bit colour PNG's pixels as they are, `uint16` `(C, H, W)` (torchvision's decoder)"
+    from torchvision.io import ImageReadMode, decode_png, read_file
+    try: return decode_png(read_file(str(f)), mode=ImageReadMode.UNCHANGED)
+    except Exception as e: raise _unreadable(f, e) from None
+
+def _converted(f, img, scale:float|None, bits:int|None) -> torch.Tensor:
+    try: return image_tensor(img, scale, bits)
+    except ValueError as e: raise CorruptImageError(f"image {str(f)!r}: {e}; replace it, or remove it") from None
+
 def _file_top(f) -> tuple|None:
+    if _wide_colour(f): return _top(repr(str(f)), _wide_colour_pixels(f))
     with _open_image(f) as img: return _top(repr(str(f)), _as_tensor(img))
 
 def _header_shape(f) -> tuple:

@@ -765,6 +765,14 @@ def train(dataset:str|Dataset='Digits',  # a key of `DATASETS`, your own image f
           callbacks:list|None=None,  # `Callback`s besides `default_callbacks()` (one process only)
           **kwargs) -> Run:
     "Train (or resume) one run; returns it with its `model`, `results`, `history_frame`, `point_frame()` and saved figures"
+    beside = [k for k, v in dict(valid=valid, test=test).items() if v is not None] + (['name'] if name != 'own' else [])
+    if cfg is not None and (unused := [k for k, v, d in [('dataset', dataset, 'Digits'), ('method', method, 'autodo_aws'),
+                                                         ('scale', scale, 'cpu')] if v != d] + beside + list(kwargs)):
+        raise ConfigError(f"cfg= is a whole configuration, so {', '.join(unused)} would not be used: give them to make_config(...) "
+                          "instead, or leave cfg out")
+    if cfg is None and isinstance(dataset, (str, os.PathLike)) and beside:
+        raise ConfigError(f"{', '.join(beside)} go with a Dataset; dataset={str(dataset)!r} is a name or a folder (a folder's valid/ and "
+                          "test/ subfolders are its own sets, its name names its runs): leave them out, or pass a Dataset")
     if cfg is None:
         if not isinstance(dataset, (str, os.PathLike)):  # a `Dataset`, or any sequence of `(image, label)` pairs
             dataset = own_dataset(dataset, valid, test, name=name, image_size=kwargs.pop('image_size', None),
