@@ -327,9 +327,9 @@ def check_settings(cfg:Config):
         raise _bad('hyper_start', cfg.hyper_start, f"must be in [0, epochs - 1 = {cfg.epochs - 1}): hyper-steps run in the epochs "
                    f"after it; {fix}")
     if cfg.learns and cfg.hyper_every > (passes := cfg.epochs - cfg.hyper_start - 1):
-        raise _bad('hyper_every', cfg.hyper_every, f"parts the train points over {cfg.hyper_every} hyper passes, but this run makes {passes}"
-                   f": {cfg.hyper_every - passes} of every {cfg.hyper_every} points would get no hyper-step; give --hyper-every {passes} "
-                   "or fewer, or more --epochs")
+        raise _bad('hyper_every', cfg.hyper_every, f"parts the train points over {cfg.hyper_every} hyper passes, but this run makes "
+                   f"{passes}: {cfg.hyper_every - passes} of every {cfg.hyper_every} points would get no hyper-step; give --hyper-every "
+                   f"{passes} or fewer, or more --epochs")
 
 # %% ../nbs/06_config.ipynb #eedd8f66
 MAX_EPOCHS, MAX_HYPER_ITERS, MAX_UPSAMPLE = 10_000, 1_000, 8  # 50x the paper's 200 epochs, 200x its 5 products, 2x its warp
