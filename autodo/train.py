@@ -18,7 +18,7 @@ from torch.profiler import record_function
 from torch.utils.data import Dataset
 
 from .core import atomic_write, die_with_parent, plain_path, AutodoError, LinkedFileError, RunStore, RunLockedError, config_diff
-from .core import flag_of, read_results, torch_load_error, torch_load_plain
+from .core import field_defaults, flag_of, read_results, torch_load_error, torch_load_plain
 # the first four also for `from autodo.train import ...`
 from .config import METHODS, Config, ConfigError, make_config, run_policy, symmetric_soft_loss
 from .data import load_dataset, own_dataset, IndexedDataset
@@ -366,7 +366,7 @@ class RunCheckpoints:
         except Exception as e: raise corrupt(torch_load_error(e)) from e
         if not isinstance(state, dict) or _CHECKPOINT_KEYS - set(state) or not isinstance(state['config'], dict):
             raise corrupt(f"keys {sorted(_CHECKPOINT_KEYS)} expected, with the config a dictionary")
-        diff = config_diff(self.cfg, state['config'], defaults=Config())  # fields added later: their defaults
+        diff = config_diff(self.cfg, state['config'], defaults=field_defaults(Config))  # fields added later: their defaults
         if 'image_size' in diff: diff.pop('data_id', None)  # resized to another size: the size differs, not the data
         if diff and 'diverged' in state and 'data_id' not in diff:  # a run that diverged, started with other settings: afresh
             p.unlink(); return 0

@@ -13,9 +13,10 @@ def _stable(d:dict) -> dict: return {k: v for k, v in d.items() if not k.startsw
 def _shared(a:dict, b:dict) -> tuple:
     "Two runs' records without the timing fields, and their configs on the settings both have (a new setting at its default is no change)"
     from autodo.config import Config
+    from autodo.core import field_defaults
     a, b = _stable(a['results']), _stable(b['results'])
     ca, cb = a.pop('config', {}), b.pop('config', {})
-    default = Config().__dict__
+    default = field_defaults(Config)
     new = {k for k in set(ca) ^ set(cb) if (ca | cb)[k] == default.get(k)}
     return a | dict(config={k: v for k, v in ca.items() if k not in new}), b | dict(config={k: v for k, v in cb.items() if k not in new})
 
