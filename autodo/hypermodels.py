@@ -12,7 +12,6 @@ import pandas as pd
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from fastcore.basics import patch
 
 from .config import LOSSES
 from .losses import Criterion
@@ -170,6 +169,12 @@ class LossTerm(nn.Module):
         "A per-sample loss in place of cross-entropy, from the batch's rows `value` (None: cross-entropy stays)"
     def weight(self, value:torch.Tensor) -> torch.Tensor|None:
         "Per-sample weights of the loss, from the batch's rows `value` (None: no weights)"
+    def frame(self, df:pd.DataFrame, idx:torch.Tensor, y:torch.Tensor, c:torch.Tensor):
+        "Add what the term learned for points `idx` (given labels `y`, clean labels `c`) as columns of `df` (see `learned_frame`)"
+    @classmethod
+    def stats(cls, df:pd.DataFrame, num_classes:int) -> dict:
+        "The term's diagnostics, from the columns its `frame` adds to a `learned_frame` (nothing where they are missing)"
+        return {}
 
 LOSS_TERMS = {}
 
@@ -189,6 +194,20 @@ class LossWeights(LossTerm):
         super().__init__()
         self.params = PerPoint(torch.zeros(1), n)
     def weight(self, value): return point_weights(value[:, 0])
+    def frame(self, df, idx, y, c): df['weight'] = point_weights(self.params.table[idx, 0].cpu()).numpy()
+
+    @classmethod
+    def stats(cls, df, num_classes):
+        from sklearn.metrics import roc_auc_score
+        if 'weight' not in df: return {}
+        w, noisy = df.weight.to_numpy(), df.noisy.to_numpy()
+        out = dict(weight_mean_clean=float(w[~noisy].mean()) if (~noisy).any() else None,
+                   weight_mean_noisy=float(w[noisy].mean()) if noisy.any() else None,
+                   weight_mean_per_class=_per_class(df.groupby('label').weight.mean(), num_classes))
+        if 0 < noisy.sum() < len(df):
+            out['weight_auroc_noisy'] = float(roc_auc_score(noisy, -w))
+            out['weight_auroc_noisy_within_label'] = within_label_auroc(noisy, -w, df.label.to_numpy())
+        return out
 
 @loss_term('soft')
 class SoftLabels(LossTerm):
@@ -202,6 +221,19 @@ class SoftLabels(LossTerm):
         self.params = PerPoint(soft_label_init(targets, num_classes, eps))
         self.num_classes, self.symmetric, self.eps = num_classes, symmetric, eps
     def per_sample(self, logits, targets, value): return kl_soft(logits, value, self.symmetric)
+
+    def frame(self, df, idx, y, c):
+        s, s0, r = self.params.table[idx].cpu(), soft_label_init(y, self.num_classes, self.eps), torch.arange(len(idx))
+        p, p0 = s.softmax(1), s0.softmax(1)
+        df['p_label'], df['p_clean'], df['p_clean_change'] = p[r, y].numpy(), p[r, c].numpy(), (p[r, c] - p0[r, c]).numpy()
+        df['clean_gain'], df['soft_argmax'] = ((s[r, c] - s[r, y]) - (s0[r, c] - s0[r, y])).numpy(), s.argmax(1).numpy()
+
+    @classmethod
+    def stats(cls, df, num_classes):
+        if 'p_clean' not in df or not df.noisy.any(): return {}
+        n = df[df.noisy]
+        return dict(soft_label_clean_share=float((n.soft_argmax == n.clean).mean()),
+                    soft_clean_prob_change=float(n.p_clean_change.mean()), soft_clean_gain_share=float((n.clean_gain > 0).mean()))
 
 # %% ../nbs/07_hypermodels.ipynb #d46aa0ad
 class LossModel(nn.Module):
@@ -239,16 +271,14 @@ class LossModel(nn.Module):
         "Rows of each of `tables` for points `idx`"
         return [t.rows(idx, grad) for t in self.tables]
 
-# %% ../nbs/07_hypermodels.ipynb #75ddc888
-@patch
-def forward(self:LossModel, logits:torch.Tensor, targets:torch.Tensor, rows:list[Rows]|None=None) -> torch.Tensor:
-    "Mean train loss of a batch; `rows` from `self.rows(idx)` (omit for mode NONE)"
-    terms, values = list(self.terms.values()), [r.value for r in rows or []]
-    per = next((p for t, v in zip(terms, values) if (p := t.per_sample(logits, targets, v)) is not None), None)
-    if per is None: per = self.criterion(logits, targets)
-    for t, v in zip(terms, values):
-        if (w := t.weight(v)) is not None: per = w * per
-    return per.mean()
+    def forward(self, logits:torch.Tensor, targets:torch.Tensor, rows:list[Rows]|None=None) -> torch.Tensor:
+        "Mean train loss of a batch; `rows` from `self.rows(idx)` (omit for mode NONE)"
+        terms, values = list(self.terms.values()), [r.value for r in rows or []]
+        per = next((p for t, v in zip(terms, values) if (p := t.per_sample(logits, targets, v)) is not None), None)
+        if per is None: per = self.criterion(logits, targets)
+        for t, v in zip(terms, values):
+            if (w := t.weight(v)) is not None: per = w * per
+        return per.mean()
 
 # %% ../nbs/07_hypermodels.ipynb #fe8ac236
 def hyper_bytes_per_point(tables:list[PerPoint], opt:SparseRMSprop|None=None) -> float:
@@ -289,47 +319,6 @@ def within_label_auroc(positive:np.ndarray,  # bool per point, e.g. noisy
 # %% ../nbs/07_hypermodels.ipynb #0147e968
 def _per_class(s:pd.Series, num_classes:int) -> list:
     return [None if pd.isna(v) else round(float(v), 6) for v in s.reindex(range(num_classes))]
-
-@patch
-def frame(self:LossTerm, df:pd.DataFrame, idx:torch.Tensor, y:torch.Tensor, c:torch.Tensor):
-    "Add what the term learned for points `idx` (given labels `y`, clean labels `c`) as columns of `df`"
-
-@patch(cls_method=True)
-def stats(cls:LossTerm, df:pd.DataFrame, num_classes:int) -> dict:
-    "The term's diagnostics, from the columns its `frame` adds to a `learned_frame` (nothing where they are missing)"
-    return {}
-
-# %% ../nbs/07_hypermodels.ipynb #94dd9890
-@patch
-def frame(self:LossWeights, df, idx, y, c): df['weight'] = point_weights(self.params.table[idx, 0].cpu()).numpy()
-
-@patch(cls_method=True)
-def stats(cls:LossWeights, df, num_classes):
-    from sklearn.metrics import roc_auc_score
-    if 'weight' not in df: return {}
-    w, noisy = df.weight.to_numpy(), df.noisy.to_numpy()
-    out = dict(weight_mean_clean=float(w[~noisy].mean()) if (~noisy).any() else None,
-               weight_mean_noisy=float(w[noisy].mean()) if noisy.any() else None,
-               weight_mean_per_class=_per_class(df.groupby('label').weight.mean(), num_classes))
-    if 0 < noisy.sum() < len(df):
-        out['weight_auroc_noisy'] = float(roc_auc_score(noisy, -w))
-        out['weight_auroc_noisy_within_label'] = within_label_auroc(noisy, -w, df.label.to_numpy())
-    return out
-
-# %% ../nbs/07_hypermodels.ipynb #d4ee5365
-@patch
-def frame(self:SoftLabels, df, idx, y, c):
-    s, s0, r = self.params.table[idx].cpu(), soft_label_init(y, self.num_classes, self.eps), torch.arange(len(idx))
-    p, p0 = s.softmax(1), s0.softmax(1)
-    df['p_label'], df['p_clean'], df['p_clean_change'] = p[r, y].numpy(), p[r, c].numpy(), (p[r, c] - p0[r, c]).numpy()
-    df['clean_gain'], df['soft_argmax'] = ((s[r, c] - s[r, y]) - (s0[r, c] - s0[r, y])).numpy(), s.argmax(1).numpy()
-
-@patch(cls_method=True)
-def stats(cls:SoftLabels, df, num_classes):
-    if 'p_clean' not in df or not df.noisy.any(): return {}
-    n = df[df.noisy]
-    return dict(soft_label_clean_share=float((n.soft_argmax == n.clean).mean()),
-                soft_clean_prob_change=float(n.p_clean_change.mean()), soft_clean_gain_share=float((n.clean_gain > 0).mean()))
 
 # %% ../nbs/07_hypermodels.ipynb #0a35bb4f
 def learned_stats(df:pd.DataFrame,  # from `learned_frame`
