@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from fastcore.basics import patch
 from sklearn.model_selection import StratifiedShuffleSplit
 
 from .core import LinkedFileError, atomic_write, torch_load_error, torch_load_plain
@@ -106,6 +105,56 @@ class BiasedSplit:
                 f"{len(self.valid_idx)} valid{' (test data)' if p['overfit'] else ' (own set)' if p.get('external_valid') else ''}, "
                 f"{int(self.noisy_mask.sum())} noisy labels)")
 
+    def summary(self) -> pd.DataFrame:
+        "Per-class counts before and after distortion, and relabelled points, with a total row"
+        C, clean, tr = self.num_classes, self.clean_targets, self.train_idx
+        pool = torch.ones(len(clean), dtype=torch.bool)
+        held_out = not (self.params['oversplit'] or self.params['overfit'] or self.params.get('external_valid'))
+        if held_out: pool[self.valid_idx] = False
+        count = lambda t: torch.bincount(t, minlength=C).numpy()
+        df = pd.DataFrame({'before': count(clean[pool]),
+                           'valid': count(clean[self.valid_idx]) if held_out or self.params['oversplit'] else np.zeros(C, int),
+                           'train': count(clean[tr]), 'train_labels': count(self.targets[tr]),
+                           'relabelled': count(clean[tr][self.noisy_mask[tr]])}, index=pd.RangeIndex(C, name='class'))
+        return pd.concat([df, df.sum().to_frame('total').T]).rename_axis('class')
+
+    def plot(self, ax=None, log:bool=True):
+        "Bar plot of per-class counts before distortion, after it, and by noisy label"
+        import matplotlib.pyplot as plt, seaborn as sns
+        df = self.summary().drop(index='total')[['before', 'train', 'train_labels']]
+        df.columns = ['before distortion', 'after (true class)', 'after (noisy label)']
+        long = df.reset_index().melt(id_vars='class', var_name='count', value_name='points')
+        if ax is None: _, ax = plt.subplots(figsize=(8, 3))
+        sns.barplot(long, x='class', y='points', hue='count', ax=ax)
+        if log: ax.set_yscale('log')
+        p = self.params
+        ax.set_title(f"IR={p['ir']}, SR={p['sr']}, NR={p['nr']}: {int(self.noisy_mask.sum())} labels changed")
+        return ax
+
+    def save(self, path):
+        "Write the split to `path` atomically"
+        atomic_write(path, lambda tmp: torch.save({**{k: getattr(self, k) for k in _TENSORS}, 'params': self.params}, tmp))
+
+    @classmethod
+    def load(cls, path, **expected) -> BiasedSplit:
+        "Read a split from `path`, checking that it keeps its promises and that its parameters equal `expected`"
+        fix = "delete it to make the split again"
+        try: d = torch_load_plain(path)
+        except LinkedFileError: raise
+        except Exception as e: raise CorruptSplitError(f"split file {str(path)!r} cannot be read: {torch_load_error(e)}; {fix}") from e
+        try:
+            s = cls(**{k: d[k] for k in _TENSORS}, params=d['params'])
+            _check_loaded(s)
+        except Exception as e:
+            why = str(e) if type(e) is ValueError else f'{type(e).__name__}: {e}'
+            raise CorruptSplitError(f"split file {str(path)!r} is corrupt ({why}); {fix}") from e
+        bad = {k: (s.params.get(k), v) for k, v in expected.items() if s.params.get(k) != v}
+        if bad:
+            what = ', '.join(f'{k}={v!r} (file has {f!r})' for k, (f, v) in bad.items())
+            raise SplitMismatchError(f"split file {str(path)!r} was made with other parameters: asked {what}; "
+                                     "use another run folder or delete the file")
+        return s
+
 # %% ../nbs/02_bias.ipynb #81cf4331
 class EmptyClassWarning(UserWarning):
     "A class left with no train point by the imbalance"
@@ -159,43 +208,8 @@ def make_biased_split(targets,  # labels of the full official train set
     return BiasedSplit(torch.from_numpy(train), torch.arange(n_test) if overfit else torch.from_numpy(valid),
                        noisy, clean, torch.from_numpy(noise_idx), params)
 
-# %% ../nbs/02_bias.ipynb #af9639de
-@patch
-def summary(self:BiasedSplit) -> pd.DataFrame:
-    "Per-class counts before and after distortion, and relabelled points, with a total row"
-    C, clean, tr = self.num_classes, self.clean_targets, self.train_idx
-    pool = torch.ones(len(clean), dtype=torch.bool)
-    held_out = not (self.params['oversplit'] or self.params['overfit'] or self.params.get('external_valid'))
-    if held_out: pool[self.valid_idx] = False
-    count = lambda t: torch.bincount(t, minlength=C).numpy()
-    df = pd.DataFrame({'before': count(clean[pool]),
-                       'valid': count(clean[self.valid_idx]) if held_out or self.params['oversplit'] else np.zeros(C, int),
-                       'train': count(clean[tr]), 'train_labels': count(self.targets[tr]),
-                       'relabelled': count(clean[tr][self.noisy_mask[tr]])}, index=pd.RangeIndex(C, name='class'))
-    return pd.concat([df, df.sum().to_frame('total').T]).rename_axis('class')
-
-# %% ../nbs/02_bias.ipynb #4f4cbad0
-@patch
-def plot(self:BiasedSplit, ax=None, log:bool=True):
-    "Bar plot of per-class counts before distortion, after it, and by noisy label"
-    import matplotlib.pyplot as plt, seaborn as sns
-    df = self.summary().drop(index='total')[['before', 'train', 'train_labels']]
-    df.columns = ['before distortion', 'after (true class)', 'after (noisy label)']
-    long = df.reset_index().melt(id_vars='class', var_name='count', value_name='points')
-    if ax is None: _, ax = plt.subplots(figsize=(8, 3))
-    sns.barplot(long, x='class', y='points', hue='count', ax=ax)
-    if log: ax.set_yscale('log')
-    p = self.params
-    ax.set_title(f"IR={p['ir']}, SR={p['sr']}, NR={p['nr']}: {int(self.noisy_mask.sum())} labels changed")
-    return ax
-
 # %% ../nbs/02_bias.ipynb #7ceec3a9
 _TENSORS = ('train_idx', 'valid_idx', 'targets', 'clean_targets', 'noise_idx')
-
-@patch
-def save(self:BiasedSplit, path):
-    "Write the split to `path` atomically"
-    atomic_write(path, lambda tmp: torch.save({**{k: getattr(self, k) for k in _TENSORS}, 'params': self.params}, tmp))
 
 # %% ../nbs/02_bias.ipynb #f8092b99
 class CorruptSplitError(SplitError):
@@ -249,26 +263,6 @@ def _check_sizes(s:BiasedSplit):
         raise ValueError(f"{len(s.noise_idx)} relabelled points where its parameters say {round(p['nr'] * n_tr)} (nr={p['nr']} of {n_tr})")
     pool = p['n_train_full'] - (0 if p['oversplit'] or p.get('external_valid') or p['overfit'] else p['valid_size'])
     if n_tr > round(p['sr'] * pool): raise ValueError(f"{n_tr} train points where sr={p['sr']} allows {round(p['sr'] * pool)}")
-
-@patch(cls_method=True)
-def load(cls:BiasedSplit, path, **expected) -> BiasedSplit:
-    "Read a split from `path`, checking that it keeps its promises and that its parameters equal `expected`"
-    fix = "delete it to make the split again"
-    try: d = torch_load_plain(path)
-    except LinkedFileError: raise
-    except Exception as e: raise CorruptSplitError(f"split file {str(path)!r} cannot be read: {torch_load_error(e)}; {fix}") from e
-    try:
-        s = cls(**{k: d[k] for k in _TENSORS}, params=d['params'])
-        _check_loaded(s)
-    except Exception as e:
-        why = str(e) if type(e) is ValueError else f'{type(e).__name__}: {e}'
-        raise CorruptSplitError(f"split file {str(path)!r} is corrupt ({why}); {fix}") from e
-    bad = {k: (s.params.get(k), v) for k, v in expected.items() if s.params.get(k) != v}
-    if bad:
-        what = ', '.join(f'{k}={v!r} (file has {f!r})' for k, (f, v) in bad.items())
-        raise SplitMismatchError(f"split file {str(path)!r} was made with other parameters: asked {what}; "
-                                 "use another run folder or delete the file")
-    return s
 
 # %% ../nbs/02_bias.ipynb #14e7ca45
 def _check_same_data(split:BiasedSplit, targets:torch.Tensor, path:Path):
