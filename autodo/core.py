@@ -9,8 +9,6 @@ import shutil, signal, socket, stat, sys, tempfile, threading, time, warnings
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 
-from fastcore.basics import patch_to
-
 # %% auto #0
 __all__ = ['OUTPUTS', 'NAME', 'AutodoError', 'DiskFullError', 'LinkedFileError', 'umask', 'atomic_write', 'open_plain',
            'torch_load_plain', 'plain_path', 'project_root', 'default_root', 'setting', 'runtime_fields', 'identity',
@@ -264,6 +262,50 @@ class RunStore:
         "Stem of a rendered table (`.md`, `.html`, `.png` are added)"
         return self.root / check_name(dataset, 'dataset') / f'table_{scale}_{protocol}'
 
+    def finished(self, cfg) -> dict|None:
+        "The results of `cfg`'s run if it is finished with the same identity, else None"
+        p = self.path(cfg, 'results')
+        if not p.exists(): return None
+        r = read_results(p, schema=cfg if is_dataclass(cfg) else None)
+        return r if is_finished(r) and not config_diff(cfg, r['config'], field_defaults(cfg) if is_dataclass(cfg) else None) else None
+
+    def runs(self, schema=None, **where) -> list[dict]:
+        "Results of every finished run under the root whose configuration has the values `where`, in path order (`schema`: `read_results`)"
+        out = []
+        for p in sorted(self.root.glob('*/run*/*' + OUTPUTS['results'])):
+            r = read_results(p, schema)
+            _check_place(p, r['config'])
+            if is_finished(r) and all(json.loads(json.dumps(v)) == r['config'].get(k) for k, v in where.items()): out.append(r)
+        return out
+
+    @contextlib.contextmanager
+    def lock(self, cfg):
+        "Hold `cfg`'s run for this process while the block runs; a `RunLockedError` naming the holder if another holds it"
+        p = self.path(cfg, 'lock')
+        p.parent.mkdir(parents=True, exist_ok=True)
+        with os.fdopen(open_plain(p, os.O_RDWR | os.O_CREAT), 'r+') as f:
+            try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                f.seek(0)
+                raise RunLockedError(f"{p.parent / run_name(cfg)} is being trained by {f.read().strip() or 'another process'}; "
+                                     "wait for it to finish, or stop that process and run again") from None
+            f.seek(0); f.truncate()
+            f.write(f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}"); f.flush()
+            try: yield
+            finally:
+                f.seek(0); f.truncate()
+                fcntl.flock(f, fcntl.LOCK_UN)
+
+    def holder(self, cfg) -> str|None:
+        "Who holds `cfg`'s run now (None: nobody)"
+        try: fd = open_plain(self.path(cfg, 'lock'))
+        except FileNotFoundError: return None
+        with os.fdopen(fd) as f:
+            try: fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError: return f.read().strip() or 'another process'
+            fcntl.flock(f, fcntl.LOCK_UN)
+        return None
+
 # %% ../nbs/00_core.ipynb #cd46265a
 def _number(v, low, high) -> bool: return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v) and low <= v <= high
 
@@ -305,14 +347,6 @@ def is_finished(results:dict) -> bool:
     "Whether `results` cover every epoch of their configuration"
     return results.get('epochs_run') == results['config'].get('epochs')
 
-@patch_to(RunStore)
-def finished(self, cfg) -> dict|None:
-    "The results of `cfg`'s run if it is finished with the same identity, else None"
-    p = self.path(cfg, 'results')
-    if not p.exists(): return None
-    r = read_results(p, schema=cfg if is_dataclass(cfg) else None)
-    return r if is_finished(r) and not config_diff(cfg, r['config'], field_defaults(cfg) if is_dataclass(cfg) else None) else None
-
 def _check_place(p:Path, c:dict):
     "A `CorruptResultsError` unless results file `p` lies where the run its config describes puts its results"
     try: own = Path(str(c['dataset'])) / f"run{c['run']}" / (run_name(c) + OUTPUTS['results'])
@@ -321,49 +355,9 @@ def _check_place(p:Path, c:dict):
         raise CorruptResultsError(f"results file {str(p)!r} holds the results of {own}, not of its own place (a copy, or an edit?); "
                                   "delete it, or move it where it belongs")
 
-@patch_to(RunStore)
-def runs(self, schema=None, **where) -> list[dict]:
-    "Results of every finished run under the root whose configuration has the values `where`, in path order (`schema`: see `read_results`)"
-    out = []
-    for p in sorted(self.root.glob('*/run*/*' + OUTPUTS['results'])):
-        r = read_results(p, schema)
-        _check_place(p, r['config'])
-        if is_finished(r) and all(json.loads(json.dumps(v)) == r['config'].get(k) for k, v in where.items()): out.append(r)
-    return out
-
 # %% ../nbs/00_core.ipynb #c8e0efe0
 class RunLockedError(ValueError):
     "A run that another process is training"
-
-@patch_to(RunStore)
-@contextlib.contextmanager
-def lock(self, cfg):
-    "Hold `cfg`'s run for this process while the block runs; a `RunLockedError` naming the holder if another holds it"
-    p = self.path(cfg, 'lock')
-    p.parent.mkdir(parents=True, exist_ok=True)
-    with os.fdopen(open_plain(p, os.O_RDWR | os.O_CREAT), 'r+') as f:
-        try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            f.seek(0)
-            raise RunLockedError(f"{p.parent / run_name(cfg)} is being trained by {f.read().strip() or 'another process'}; "
-                                 "wait for it to finish, or stop that process and run again") from None
-        f.seek(0); f.truncate()
-        f.write(f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}"); f.flush()
-        try: yield
-        finally:
-            f.seek(0); f.truncate()
-            fcntl.flock(f, fcntl.LOCK_UN)
-
-@patch_to(RunStore)
-def holder(self, cfg) -> str|None:
-    "Who holds `cfg`'s run now (None: nobody)"
-    try: fd = open_plain(self.path(cfg, 'lock'))
-    except FileNotFoundError: return None
-    with os.fdopen(fd) as f:
-        try: fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError: return f.read().strip() or 'another process'
-        fcntl.flock(f, fcntl.LOCK_UN)
-    return None
 
 # %% ../nbs/00_core.ipynb #a00bf583
 def die_with_parent(sig:int=signal.SIGTERM):
