@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_config.ipynb #0c9c897d
 from __future__ import annotations
-import dataclasses, importlib.util, numbers, os
+import dataclasses, importlib.util, numbers, os, warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -437,6 +437,9 @@ def make_config(dataset:str='Digits',  # a key of `DATASETS`, your own image fol
     preset = {**field_defaults(Config), **(PAPER[info.family] if scale == 'paper' else CPU)}
     if (k := next((k for k in kw if not applies_to(k, cfg.switches) and kw[k] != preset.get(k)), None)) is not None:
         raise _bad(k, kw[k], f"applies to {setting_rows(k)[0]}, and {method} is not one: leave it out, or pick such a method")
+    if 'hyper_start' in kw and not cfg.learns and kw['hyper_start'] != preset['hyper_start']:  # a table gives it to every row
+        warnings.warn(f"hyper_start={kw['hyper_start']} (--hyper-start) changes nothing in {method}, which takes no hyper-steps; it is "
+                      "kept in the run's settings, so the same value finds the run again", stacklevel=2)
     if cfg.valid_size is not None and cfg.valid_size >= 1: cfg.valid_size = int(cfg.valid_size)  # 500.0 from a flag: 500 points
     if cfg.seed == cfg.run: cfg.seed = None  # the run number's own seed: the same run as without --seed
     if 'hyper_batch_size' not in kw and cfg.learns:  # a preset's hyper batch fits the data; one you give is checked
