@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #b32310a2
 from __future__ import annotations
-import hashlib, itertools, math, os, re, stat, warnings
+import hashlib, itertools, math, numbers, os, re, stat, warnings
 from dataclasses import dataclass, field
 from collections import Counter
 from functools import lru_cache, partial
@@ -324,7 +324,8 @@ def _tensor_image(t:torch.Tensor, scale:float|None=None, bits:int|None=None, for
         return (t if bits == 8 else (t.double() * (255 / (2 ** bits - 1))).round()).to(torch.uint8).contiguous()
     lo, hi = t.min().item(), t.max().item()
     if not (math.isfinite(lo) and math.isfinite(hi)) or lo < 0 or hi > 255:
-        raise ValueError(f"{form} holds values from {lo:g} to {hi:g}: give float images in [0, 1] or [0, 255] (not normalised, not 16-bit)")
+        raise ValueError(f"{form} holds values from {lo:g} to {hi:g}: give float images in [0, 1] or [0, 255] (not normalised, not 16-bit; "
+                         "clip a resize's overshoot)")
     return (t.float() * (scale or (255. if hi <= UNIT_TOP else 1.))).round().clamp(0, 255).to(torch.uint8).contiguous()
 
 def image_tensor(img,
@@ -410,6 +411,9 @@ def _top(where:str, x) -> tuple|None:
     if not isinstance(x, torch.Tensor) or x.dtype in (torch.uint8, torch.bool) or x.is_complex() or not x.numel(): return None
     f = x.is_floating_point()
     if f and not torch.isfinite(x).all(): return None  # refused by `image_tensor`, naming its values
+    if x.ndim == 3 and 4 in (x.shape[0], x.shape[-1]):  # RGBA: the alpha is not the image's depth
+        try: x = x[..., :3] if _channels_last(x, 'an image') else x[:3]
+        except ValueError: return None  # refused by `image_tensor`
     return where, (x.max().item() if f else x.to(torch.int64).max().item()), f, f and not x.eq(x.round()).all().item()
 
 def _depth(tops:list) -> tuple[float, int|None]:
@@ -460,8 +464,10 @@ def _check_labels(name:str, labels:dict, classes:tuple) -> int:
             raise ValueError(f"{name} {s}: a label {bad}: {need}")
     present = set(labels['train'])
     if missing := list(itertools.islice((c for c in range(num_classes) if c not in present), 11)):
-        raise ValueError(f"{name}: {num_classes - len(present)} classes have no train images ({', '.join(map(str, missing[:10]))}"
-                         f"{', ...' if len(missing) > 10 else ''}); every class needs some: number the classes 0 to C - 1")
+        named = f"{', '.join(classes[c] for c in missing[:10])}: classes= names {num_classes}" if classes else ''
+        raise ValueError(f"{name}: {num_classes - len(present)} classes have no train images ({named or ', '.join(map(str, missing[:10]))}"
+                         f"{', ...' if len(missing) > 10 else ''}); every class needs some: "
+                         + ("give each class train images, or leave it out of classes=" if classes else "number the classes 0 to C - 1"))
     return num_classes
 
 def _check_class_sizes(name:str, y:torch.Tensor, num_classes:int, classes:tuple, split:str, needs:int, why:str):
@@ -486,8 +492,8 @@ def own_dataset(train:Dataset,  # items `(image, label)`: PIL images or tensors,
     if not isinstance(name, str) or not NAME.fullmatch(name):
         raise ValueError(f"name={name!r} names the results folder, which takes at most 64 letters, digits, '.', '_', '+' or '-', starting "
                          "with a letter or digit; give another name")
-    if not 0 < test_share < 1:
-        raise ValueError(f"test_share={test_share!r} is the share of train that becomes the test set: give one in (0, 1)")
+    if isinstance(test_share, bool) or not isinstance(test_share, numbers.Real) or not 0 < test_share < 1:
+        raise ValueError(f"test_share={test_share!r} is the share of train that becomes the test set: give a number in (0, 1)")
     if name in DATASETS and not DATASETS[name].own:
         have = ', '.join(k for k, v in DATASETS.items() if not v.own)
         raise UnknownDatasetError(f"name={name!r} is a dataset autodo has (one of {have}); "
@@ -522,11 +528,16 @@ def own_dataset(train:Dataset,  # items `(image, label)`: PIL images or tensors,
                            'with no test set of its own, a share becomes the test set' +
                            (', another the validation set, and some are left to train on' if 'valid' not in arrays else
                             ' and the rest trains'))
+        if len(y) - math.ceil(test_share * len(y)) < num_classes:
+            raise ValueError(f"{name}: with no test set of its own, test_share={test_share} of its {len(y)} train images leaves "
+                             f"{len(y) - math.ceil(test_share * len(y))} to train on, fewer than its {num_classes} classes; give a "
+                             "smaller test_share, or a test set (a test/ folder)")
         if (k := math.ceil(test_share * len(y))) < num_classes:
             raise ValueError(f"{name}: with no test set of its own, {test_share:.0%} of its {len(y)} train images become the test set: "
                              f"{k}, "
-                             f"fewer than its {num_classes} classes, so some class would have no test image; give at least "
-                             f"{math.ceil(num_classes / test_share)} train images, or a test set (a test/ folder)")
+                             f"fewer than its {num_classes} classes, so some class would have no test image; give a test_share of at "
+                             f"least {num_classes / len(y):.2g}, at least {math.ceil(num_classes / test_share)} train images, or a test "
+                             "set (a test/ folder)")
         tr, te = train_test_split(np.arange(len(y)), test_size=test_share, stratify=y.numpy(), random_state=0)
         arrays['train'], arrays['test'] = (x[tr], y[tr]), (x[te], y[te])
         sources['train'], sources['test'] = [sources['train'][i] for i in tr], [sources['train'][i] for i in te]
@@ -664,14 +675,18 @@ def _header_mode(f) -> str:
     with _open_image(f, load=False) as img: return img.mode
 
 def _wide_colour(f) -> bool:
-    "Whether `f` is a colour PNG of 16 bits a channel, whose pixels Pillow reads as their high byte only"
-    with _open_image(f, load=False) as img: return img.format == 'PNG' and img.mode in ('RGB', 'RGBA') and ';16' in str(img.tile)
+    "Whether `f` holds 16 bits a channel with colour or alpha, whose pixels Pillow reads as their high byte only"
+    with _open_image(f, load=False) as img: return img.mode in ('RGB', 'RGBA') and ';16' in str(img.tile)
 
 def _wide_colour_pixels(f) -> torch.Tensor:
-    "A 16-bit colour PNG's pixels as they are, `uint16` `(C, H, W)` (torchvision's decoder)"
+    "The colour (or grey) of an image of 16 bits a channel, alpha dropped, as it is: `uint16` `(C, H, W)` (torchvision's PNG decoder)"
     from torchvision.io import ImageReadMode, decode_png, read_file
-    try: return decode_png(read_file(str(f)), mode=ImageReadMode.UNCHANGED)
+    if Path(f).suffix.lower() != '.png':
+        raise CorruptImageError(f"image {str(f)!r} has 16 bits a colour channel, which Pillow reads as their high byte only (12-bit data "
+                                "would come out dark); save it as a 16-bit PNG, or as 8 bits a channel")
+    try: t = decode_png(read_file(str(f)), mode=ImageReadMode.UNCHANGED)
     except Exception as e: raise _unreadable(f, e) from None
+    return t[:1] if len(t) == 2 else t[:3]  # grey and alpha, or colour and alpha: the alpha is not an image's depth
 
 def _converted(f, img, scale:float|None, bits:int|None) -> torch.Tensor:
     try: return image_tensor(img, scale, bits)

@@ -65,20 +65,21 @@ def test_a_folder_is_read_at_one_bit_depth(tmp_path):
         assert (a == np.rint(want.astype(float) * 255 / 4095)).all(), (info.classes[label], a)
 
 def png48(path:Path, a:np.ndarray):
-    "A colour PNG of 16 bits a channel holding `a` `(H, W, 3)` (Pillow cannot write one)"
+    "A colour PNG of 16 bits a channel holding `a` `(H, W, 3)`, or `(H, W, 4)` with alpha (Pillow cannot write one)"
     def chunk(t, d): return struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d))
-    h, w, _ = a.shape
+    h, w, c = a.shape
     raw = b''.join(b'\0' + a[y].astype('>u2').tobytes() for y in range(h))
-    path.write_bytes(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 16, 2, 0, 0, 0)) + chunk(b'IDAT', zlib.compress(raw))
-                     + chunk(b'IEND', b''))
+    path.write_bytes(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 16, 2 if c == 3 else 6, 0, 0, 0))
+                     + chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b''))
 
 def test_sixteen_bit_colour_pngs_are_read_whole(tmp_path):
     "Pillow reads a 48-bit PNG's high bytes only (12-bit values would come out 0..15): they are decoded whole, at the folder's depth"
     d = image_set(tmp_path / 'rgb48', per_class=0, classes=('bright', 'dark'))
     ramp = (np.arange(64 * 3, dtype=np.uint16).reshape(8, 8, 3) * 21 + 7)  # 7 ... 4018: 12 bits
+    opaque = np.full((8, 8, 1), 65535, np.uint16)  # a 16-bit alpha: not the colour's depth
     for i in range(5):
-        png48(d / 'train' / 'bright' / f'{i}.png', ramp); png48(d / 'train' / 'dark' / f'{i}.png', ramp // 16)
-    assert Image.open(d / 'train' / 'bright' / '0.png').mode == 'RGB'
+        png48(d / 'train' / 'bright' / f'{i}.png', ramp); png48(d / 'train' / 'dark' / f'{i}.png', np.concatenate([ramp // 16, opaque], 2))
+    assert Image.open(d / 'train' / 'bright' / '0.png').mode == 'RGB' and Image.open(d / 'train' / 'dark' / '0.png').mode == 'RGBA'
     info = image_folder(d)
     x, y = info.load(None, 'train', False)
     for label, a in zip(y, x):
