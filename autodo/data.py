@@ -19,9 +19,9 @@ from torch.utils.data import Dataset
 from .core import NAME
 
 # %% auto #0
-__all__ = ['SPLITS', 'AUGMENT_OPS', 'DATASETS', 'OWN_DATA_HINT', 'MAX_PIXELS', 'BIT_DEPTHS', 'UNIT_TOP', 'MAX_IMAGE_SIZE',
-           'IndexedDataset', 'DatasetInfo', 'register_dataset', 'UnknownDatasetError', 'get_info', 'dataset_name',
-           'digits_arrays', 'DatasetFilesMissing', 'missing_files', 'load_dataset', 'CorruptImageError',
+__all__ = ['SPLITS', 'AUGMENT_OPS', 'DATASETS', 'OWN_DATA_HINT', 'MAX_PIXELS', 'BIT_DEPTHS', 'UNIT_TOP', 'UNDERSHOOT',
+           'MAX_IMAGE_SIZE', 'IndexedDataset', 'DatasetInfo', 'register_dataset', 'UnknownDatasetError', 'get_info',
+           'dataset_name', 'digits_arrays', 'DatasetFilesMissing', 'missing_files', 'load_dataset', 'CorruptImageError',
            'TooLargeError', 'bit_depth', 'image_tensor', 'stack_images', 'channel_stats', 'memory_bytes', 'own_dataset',
            'LinkError', 'LooseImagesWarning', 'image_folder']
 
@@ -282,6 +282,7 @@ def _channels(mode:str) -> int: return 1 if mode in ('1', 'L', *_DEEP) else 3
 
 BIT_DEPTHS = (8, 10, 12, 14, 16)  # the depths integer images are read at
 UNIT_TOP = 2.  # float images whose values reach at most this are in [0, 1] (a resize's overshoot past 1 clipped), others in [0, 255]
+UNDERSHOOT = 0.1  # a resize's undershoot below 0 that float images may hold (clipped), as a share of their range
 
 def bit_depth(top:int) -> int:
     "The smallest of `BIT_DEPTHS` that holds `top`, the largest value of integer images (0: more than 16 bits)"
@@ -289,6 +290,8 @@ def bit_depth(top:int) -> int:
 
 def _as_tensor(img):
     "A numpy array, or a PIL image of more than 8 bits, as a tensor (sharing nothing with it); anything else as it is"
+    if getattr(img, 'mode', None) in ('RGB', 'RGBA') and ';16' in str(getattr(img, 'tile', '')) and getattr(img, 'filename', ''):
+        return _wide_colour_pixels(img.filename)  # an unloaded 16-bit colour file: Pillow would keep its high bytes only
     if getattr(img, 'mode', None) in _DEEP: img = np.asarray(img).astype(np.float32 if img.mode == 'F' else np.int64)
     return torch.from_numpy(np.ascontiguousarray(img)) if isinstance(img, np.ndarray) else img
 
@@ -323,9 +326,9 @@ def _tensor_image(t:torch.Tensor, scale:float|None=None, bits:int|None=None, for
             raise ValueError(f"{form} holds values from {lo} to {hi}: give images of 8 to 16 bits (0 to 255, ..., 0 to 65535)")
         return (t if bits == 8 else (t.double() * (255 / (2 ** bits - 1))).round()).to(torch.uint8).contiguous()
     lo, hi = t.min().item(), t.max().item()
-    if not (math.isfinite(lo) and math.isfinite(hi)) or lo < 0 or hi > 255:
-        raise ValueError(f"{form} holds values from {lo:g} to {hi:g}: give float images in [0, 1] or [0, 255] (not normalised, not 16-bit; "
-                         "clip a resize's overshoot)")
+    top = 1 if hi <= UNIT_TOP else 255
+    if not (math.isfinite(lo) and math.isfinite(hi)) or lo < -UNDERSHOOT * top or hi > 255:
+        raise ValueError(f"{form} holds values from {lo:g} to {hi:g}: give float images in [0, 1] or [0, 255] (not normalised, not 16-bit)")
     return (t.float() * (scale or (255. if hi <= UNIT_TOP else 1.))).round().clamp(0, 255).to(torch.uint8).contiguous()
 
 def image_tensor(img,
@@ -419,7 +422,7 @@ def _top(where:str, x) -> tuple|None:
 def _depth(tops:list) -> tuple[float, int|None]:
     "`(scale, bits)` of a dataset's images from their `_top`s: floats all in [0, 1] (to `UNIT_TOP`) or in [0, 255]; integers at one depth"
     floats, ints = [t for t in tops if t[2]], [t[1] for t in tops if not t[2]]
-    high, unit = next((t for t in floats if t[1] > UNIT_TOP), None), next((t for t in floats if 0 < t[1] <= UNIT_TOP and t[3]), None)
+    high, unit = next((t for t in floats if t[1] > UNIT_TOP), None), next((t for t in floats if 0 < t[1] <= 1 and t[3]), None)
     if high and unit: raise ValueError(f"float images in two ranges: {unit[0]} holds values up to {unit[1]:g} (0 to 1), {high[0]} up to "
                                        f"{high[1]:g} (0 to 255); give every image in one range")
     return 1. if high else 255., bit_depth(max(ints)) if ints else None

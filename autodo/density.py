@@ -34,6 +34,10 @@ def find_run(root, dataset:str, method:str, ir:int, nr:float, run:int=0, **where
     found = RunStore(root).runs(schema=Config, dataset=dataset, method=method, ir=ir, nr=float(nr), run=run, **where)
     if not found:
         given = {k: v for k, v in where.items() if v != usual.get(k)}
+        if method_switches(method).learns and given.get('epochs', 2) < 2:
+            raise FileNotFoundError(f"no finished {method} run of {dataset} IR={ir} NR={nr} run{run} under {str(root)!r}, and none can "
+                                    f"have --epochs {given['epochs']}: its hyper-steps start after an epoch; make both runs with "
+                                    "--epochs 2 or more")
         if method_switches(method).learns and 'hyper_start' not in given and given.get('epochs', 10**9) - 1 <= Config.hyper_start:
             given['hyper_start'] = max(given['epochs'] - 2, 0)  # a short run's hyper-steps start early enough to happen
         flags = ''.join(f" {flag_of(Config, k)}" + ('' if v is True else f" {shlex.quote(str(v))}") for k, v in given.items())
