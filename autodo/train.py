@@ -771,8 +771,9 @@ def train(dataset:str|Dataset='Digits',  # a key of `DATASETS`, your own image f
         raise ConfigError(f"cfg= is a whole configuration, so {', '.join(unused)} would not be used: give them to make_config(...) "
                           "instead, or leave cfg out")
     if cfg is None and isinstance(dataset, (str, os.PathLike)) and beside:
-        raise ConfigError(f"{', '.join(beside)} {'goes' if len(beside) == 1 else 'go'} with a Dataset; dataset={str(dataset)!r} is a name or a folder (a folder's valid/ and "
-                          "test/ subfolders are its own sets, its name names its runs): leave them out, or pass a Dataset")
+        raise ConfigError(f"{', '.join(beside)} {'goes' if len(beside) == 1 else 'go'} with a Dataset; dataset={str(dataset)!r} is a name "
+                          "or a folder (a folder's valid/ and test/ subfolders are its own sets, its name names its runs): leave them out, "
+                          "or pass a Dataset")
     if cfg is None:
         if not isinstance(dataset, (str, os.PathLike)):  # a `Dataset`, or any sequence of `(image, label)` pairs
             dataset = own_dataset(dataset, valid, test, name=name, image_size=kwargs.pop('image_size', None),
