@@ -62,8 +62,8 @@ def test_a_new_loss_hyperparameter_is_three_entries(monkeypatch, tmp_path):
     assert 'temperature_mean' in collect_results(tmp_path) and run.results['temperature_mean'] > 0
     assert 'temperature_mean' in diagnostics_layout(collect_results(tmp_path), 'Digits', 10, 0.1).columns
 
-def test_a_new_augmentation_model_is_three_entries(monkeypatch, tmp_path):
-    "A learned augmentation with sharper draws: what builds it, its `--aug-model` switch, a table row; then it trains, learns and freezes"
+def test_a_new_augmentation_model_is_four_entries_in_two_modules(monkeypatch, tmp_path):
+    "A learned augmentation with sharper draws: what builds it, its `--aug-model` switch (AUGMENTS, LEARNED_AUGMENTS), a table row"
     monkeypatch.setitem(hypermodels.AUGMENT_MODELS, 'HOT', lambda n, upsample=1: hypermodels.AugmentModel(n, upsample=upsample, tau=0.5))
     monkeypatch.setitem(config.AUGMENTS, 'HOT', 'learned, a set per point, sharper draws')
     monkeypatch.setattr(config, 'LEARNED_AUGMENTS', (*config.LEARNED_AUGMENTS, 'HOT'))
