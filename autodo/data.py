@@ -282,7 +282,7 @@ def _channels(mode:str) -> int: return 1 if mode in ('1', 'L', *_DEEP) else 3
 
 BIT_DEPTHS = (8, 10, 12, 14, 16)  # the depths integer images are read at
 UNIT_TOP = 2.  # float images whose values reach at most this are in [0, 1] (a resize's overshoot past 1 clipped), others in [0, 255]
-UNDERSHOOT = 0.1  # a resize's undershoot below 0 that float images may hold (clipped), as a share of their range
+UNDERSHOOT = 0.1  # a resize's undershoot below 0 that float images may hold (clipped); normalised images go further and are refused
 
 def bit_depth(top:int) -> int:
     "The smallest of `BIT_DEPTHS` that holds `top`, the largest value of integer images (0: more than 16 bits)"
@@ -326,8 +326,7 @@ def _tensor_image(t:torch.Tensor, scale:float|None=None, bits:int|None=None, for
             raise ValueError(f"{form} holds values from {lo} to {hi}: give images of 8 to 16 bits (0 to 255, ..., 0 to 65535)")
         return (t if bits == 8 else (t.double() * (255 / (2 ** bits - 1))).round()).to(torch.uint8).contiguous()
     lo, hi = t.min().item(), t.max().item()
-    top = 1 if hi <= UNIT_TOP else 255
-    if not (math.isfinite(lo) and math.isfinite(hi)) or lo < -UNDERSHOOT * top or hi > 255:
+    if not (math.isfinite(lo) and math.isfinite(hi)) or lo < -UNDERSHOOT or hi > 255:
         raise ValueError(f"{form} holds values from {lo:g} to {hi:g}: give float images in [0, 1] or [0, 255] (not normalised, not 16-bit)")
     return (t.float() * (scale or (255. if hi <= UNIT_TOP else 1.))).round().clamp(0, 255).to(torch.uint8).contiguous()
 
@@ -424,7 +423,7 @@ def _depth(tops:list) -> tuple[float, int|None]:
     floats, ints = [t for t in tops if t[2]], [t[1] for t in tops if not t[2]]
     high, unit = next((t for t in floats if t[1] > UNIT_TOP), None), next((t for t in floats if 0 < t[1] <= 1 and t[3]), None)
     if high and unit: raise ValueError(f"float images in two ranges: {unit[0]} holds values up to {unit[1]:g} (0 to 1), {high[0]} up to "
-                                       f"{high[1]:g} (0 to 255); give every image in one range")
+                                       f"{high[1]:g} (0 to 255); give every image in one range (and not normalised)")
     return 1. if high else 255., bit_depth(max(ints)) if ints else None
 
 def _item(ds, i:int):
@@ -497,6 +496,7 @@ def own_dataset(train:Dataset,  # items `(image, label)`: PIL images or tensors,
                          "with a letter or digit; give another name")
     if isinstance(test_share, bool) or not isinstance(test_share, numbers.Real) or not 0 < test_share < 1:
         raise ValueError(f"test_share={test_share!r} is the share of train that becomes the test set: give a number in (0, 1)")
+    test_share = float(test_share)  # a numpy float too
     if name in DATASETS and not DATASETS[name].own:
         have = ', '.join(k for k, v in DATASETS.items() if not v.own)
         raise UnknownDatasetError(f"name={name!r} is a dataset autodo has (one of {have}); "
