@@ -19,7 +19,7 @@ from torch.utils.data import Dataset
 from .core import NAME
 
 # %% auto #0
-__all__ = ['SPLITS', 'AUGMENT_OPS', 'DATASETS', 'OWN_DATA_HINT', 'MAX_PIXELS', 'BIT_DEPTHS', 'UNIT_TOP', 'UNDERSHOOT',
+__all__ = ['SPLITS', 'AUGMENT_OPS', 'DATASETS', 'OWN_DATA_HINT', 'MAX_PIXELS', 'BIT_DEPTHS', 'UNIT_TOP', 'UNDERSHOOT', 'DARK_TOP',
            'MAX_IMAGE_SIZE', 'IndexedDataset', 'DatasetInfo', 'register_dataset', 'UnknownDatasetError', 'get_info',
            'dataset_name', 'digits_arrays', 'DatasetFilesMissing', 'missing_files', 'load_dataset', 'CorruptImageError',
            'TooLargeError', 'bit_depth', 'image_tensor', 'stack_images', 'channel_stats', 'memory_bytes', 'own_dataset',
@@ -283,6 +283,7 @@ def _channels(mode:str) -> int: return 1 if mode in ('1', 'L', *_DEEP) else 3
 BIT_DEPTHS = (8, 10, 12, 14, 16)  # the depths integer images are read at
 UNIT_TOP = 2.  # float images whose values reach at most this are in [0, 1] (a resize's overshoot past 1 clipped), others in [0, 255]
 UNDERSHOOT = 0.1  # a resize's undershoot below 0 that float images may hold (clipped); normalised images go further and are refused
+DARK_TOP = 10.  # a float dataset in [0, 255] whose values never reach this would be nearly black: it is refused as neither range
 
 def bit_depth(top:int) -> int:
     "The smallest of `BIT_DEPTHS` that holds `top`, the largest value of integer images (0: more than 16 bits)"
@@ -424,6 +425,9 @@ def _depth(tops:list) -> tuple[float, int|None]:
     high, unit = next((t for t in floats if t[1] > UNIT_TOP), None), next((t for t in floats if 0 < t[1] <= 1 and t[3]), None)
     if high and unit: raise ValueError(f"float images in two ranges: {unit[0]} holds values up to {unit[1]:g} (0 to 1), {high[0]} up to "
                                        f"{high[1]:g} (0 to 255); give every image in one range (and not normalised)")
+    if high and (top := max(t[1] for t in floats)) < DARK_TOP:
+        raise ValueError(f"float images whose values reach only {top:g}: read as [0, 255] they would be nearly black, and they pass the "
+                         "end of [0, 1]; give them in [0, 1] (clip a resize's overshoot) or in [0, 255], not normalised")
     return 1. if high else 255., bit_depth(max(ints)) if ints else None
 
 def _item(ds, i:int):
