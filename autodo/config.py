@@ -322,10 +322,8 @@ def check_settings(cfg:Config):
     if cfg.momentum == 0:
         raise _bad('momentum', cfg.momentum, "leaves the Nesterov SGD without momentum, which torch refuses; give one in (0, 1), e.g. 0.9")
     if cfg.learns and not 0 <= cfg.hyper_start < cfg.epochs - 1:
-        fix = (f"give --epochs {cfg.hyper_start + 2} or more, or a smaller --hyper-start" if cfg.hyper_start >= 0 else
-               "give --hyper-start 0 or more")
         raise _bad('hyper_start', cfg.hyper_start, f"must be in [0, epochs - 1 = {cfg.epochs - 1}): hyper-steps run in the epochs "
-                   f"after it; {fix}")
+                   f"after it; give --epochs {cfg.hyper_start + 2} or more, or a smaller --hyper-start")
     if cfg.learns and cfg.hyper_every > (passes := cfg.epochs - cfg.hyper_start - 1):
         raise _bad('hyper_every', cfg.hyper_every, f"parts the train points over {cfg.hyper_every} hyper passes, but this run makes "
                    f"{passes}: {cfg.hyper_every - passes} of every {cfg.hyper_every} points would get no hyper-step; give --hyper-every "

@@ -291,7 +291,7 @@ def bit_depth(top:int) -> int:
 
 def _as_tensor(img):
     "A numpy array, or a PIL image of more than 8 bits, as a tensor (sharing nothing with it); anything else as it is"
-    if getattr(img, 'mode', None) in ('RGB', 'RGBA') and ';16' in str(getattr(img, 'tile', '')) and getattr(img, 'filename', ''):
+    if getattr(img, 'filename', '') and getattr(img, 'tile', None) and _is_wide_colour(img):
         return _wide_colour_pixels(img.filename)  # an unloaded 16-bit colour file: Pillow would keep its high bytes only
     if getattr(img, 'mode', None) in _DEEP: img = np.asarray(img).astype(np.float32 if img.mode == 'F' else np.int64)
     return torch.from_numpy(np.ascontiguousarray(img)) if isinstance(img, np.ndarray) else img
@@ -671,19 +671,22 @@ class _FolderSplit(Dataset):
 
     def tops(self) -> list:
         "`_top` of each image of more than 8 bits (the others are not decoded)"
-        return [_file_top(f) for f in self.files if _header_mode(f) in _DEEP or _wide_colour(f)]
+        return [_file_top(f) for f in self.files if _more_than_8_bits(f)]
 
     @property
     def shapes(self) -> list:
         "`(C, H, W)` of each image, read from its header: a bad or huge file is refused before any is decoded"
         return [_header_shape(f) for f in self.files]
 
-def _header_mode(f) -> str:
-    with _open_image(f, load=False) as img: return img.mode
+def _is_wide_colour(img) -> bool: return img.mode in ('RGB', 'RGBA') and ';16' in str(img.tile)
 
 def _wide_colour(f) -> bool:
     "Whether `f` holds 16 bits a channel with colour or alpha, whose pixels Pillow reads as their high byte only"
-    with _open_image(f, load=False) as img: return img.mode in ('RGB', 'RGBA') and ';16' in str(img.tile)
+    with _open_image(f, load=False) as img: return _is_wide_colour(img)
+
+def _more_than_8_bits(f) -> bool:
+    "Whether `f`'s pixels have more than 8 bits (its header only)"
+    with _open_image(f, load=False) as img: return img.mode in _DEEP or _is_wide_colour(img)
 
 def _wide_colour_pixels(f) -> torch.Tensor:
     "The colour (or grey) of an image of 16 bits a channel, alpha dropped, as it is: `uint16` `(C, H, W)` (torchvision's PNG decoder)"
