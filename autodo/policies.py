@@ -19,10 +19,10 @@ from .data import DatasetInfo, get_info
 
 # %% auto #0
 __all__ = ['GEOMETRIC', 'CUTOUT_FILL', 'OPS', 'RANDAUGMENT_OPS', 'RANDAUGMENT_NM', 'RANDSUBAUGMENT_NM', 'RANDAUGMENT_FALLBACK',
-           'TABLE_FALLBACK', 'pil_warp', 'geometric_matrices', 'apply_op', 'Policy', 'RandAugment', 'RandSubAugment',
-           'load_policy_tables', 'TablePolicy', 'FastAutoAugment', 'DADA', 'setting_family', 'policy_for',
-           'random_crop', 'random_hflip', 'random_erasing', 'Pipeline', 'normalizer', 'dataset_transforms',
-           'show_policies', 'sample_photos', 'pil_apply', 'to_pil', 'from_pil']
+           'TABLE_FALLBACK', 'pil_warp', 'warp_index', 'warp_by_index', 'geometric_matrices', 'apply_op', 'Policy',
+           'RandAugment', 'RandSubAugment', 'load_policy_tables', 'TablePolicy', 'FastAutoAugment', 'DADA',
+           'setting_family', 'policy_for', 'random_crop', 'random_hflip', 'random_erasing', 'Pipeline', 'normalizer',
+           'dataset_transforms', 'show_policies', 'sample_photos', 'pil_apply', 'to_pil', 'from_pil']
 
 # %% ../nbs/03_policies.ipynb #43893efa
 def _to_uint8(x): return (x * 255).round().clamp(0, 255).to(torch.uint8)
@@ -112,6 +112,19 @@ def pil_warp(x:torch.Tensor,  # images `(B, C, H, W)`
     if ((a == 1) & (b == 0) & (c == 0) & (e == 1)).all(): return _shift_cols(x, m)
     return _nearest_affine(x, m)  # a batch of mixed ops: one pass over all is cheaper than one per kind
 
+def warp_index(m:torch.Tensor,  # PIL affine data `(B, 2, 3)`
+               H:int, W:int) -> torch.Tensor:
+    "Where `pil_warp` takes each output pixel from: `(B, H*W)` positions in the flattened image counted from 1, 0 for black"
+    pixels = torch.arange(1, H * W + 1, device=m.device).view(1, 1, H, W).expand(len(m), 1, H, W)
+    return torch.cat([pil_warp(pixels[i:i + 1], m[i:i + 1]) for i in range(len(m))]).view(len(m), H * W)  # each on its own path
+
+def warp_by_index(x:torch.Tensor,  # images `(B, C, H, W)`
+                  index:torch.Tensor,  # `(B, H*W)` from `warp_index`
+                 ) -> torch.Tensor:
+    "`x` warped by positions from `warp_index`: one `gather`, however the positions were computed"
+    B, C, H, W = x.shape
+    return F.pad(x.reshape(B, C, H * W), (1, 0)).gather(2, index.view(B, 1, H * W).expand(B, C, H * W)).view(B, C, H, W)
+
 # %% ../nbs/03_policies.ipynb #2b0889b5
 GEOMETRIC = ('ShearX', 'ShearY', 'TranslateX', 'TranslateY', 'Rotate')
 
@@ -175,11 +188,6 @@ def _stage(name:str) -> tuple[int, int]:
     if name in GEOMETRIC: return 0, GEOMETRIC.index(name)
     return 1 + list(OPS).index(name), 0
 
-def _run_stage(stage:int, x:torch.Tensor, kind:torch.Tensor, v:torch.Tensor) -> torch.Tensor:
-    "Stage `stage` of `_stage` on the `uint8` images `x`, each with its op `kind` within the stage and its value `v`"
-    if stage == 0: return pil_warp(x, geometric_matrices(kind, v, *x.shape[-2:]))
-    return OPS[list(OPS)[stage - 1]](x, v)
-
 class Policy:
     "Base class: a random augmentation applied per image to a batch, or to one image"
     def __call__(self, x:torch.Tensor) -> torch.Tensor:
@@ -193,6 +201,14 @@ class Policy:
         "Augment a `uint8` batch (in place where convenient), returning the result"
         raise NotImplementedError
 
+    def _warp(self, x:torch.Tensor, kind:torch.Tensor, v:torch.Tensor) -> torch.Tensor:
+        "Each image's geometric op `GEOMETRIC[kind]` at value `v`"
+        return pil_warp(x, geometric_matrices(kind, v, *x.shape[-2:]))
+
+    def _run_stage(self, stage:int, x:torch.Tensor, kind:torch.Tensor, v:torch.Tensor) -> torch.Tensor:
+        "Stage `stage` of `_stage` on the `uint8` images `x`, each with its op `kind` within the stage and its value `v`"
+        return self._warp(x, kind, v) if stage == 0 else OPS[list(OPS)[stage - 1]](x, v)
+
     def _apply_slots(self, x, names, op_idx, values, fire):
         "For each slot (column), op `names[op_idx]` at `values` where `fire`: the images sorted by stage, one call per stage"
         stage, within = torch.tensor([_stage(n) for n in names], device=x.device).unbind(1)
@@ -204,7 +220,7 @@ class Policy:
             parts = list(x.index_select(0, order).split(counts))  # index_select, not x[order]: the fast copy on a CPU
             kinds, vs = within[op[order]].split(counts), v[order].split(counts)
             for s in range(len(counts) - 1):
-                if counts[s + 1]: parts[s + 1] = _run_stage(s, parts[s + 1], kinds[s + 1], vs[s + 1])
+                if counts[s + 1]: parts[s + 1] = self._run_stage(s, parts[s + 1], kinds[s + 1], vs[s + 1])
             x = torch.cat(parts).index_select(0, order.argsort())
         return x
 
@@ -245,6 +261,7 @@ def load_policy_tables() -> dict:
 class TablePolicy(Policy):
     "A policy given as a table of sub-policies `[[op, probability, level], ...]`"
     kind = 'AUTO'
+    warp_budget = 2 ** 22  # most `warp_index` entries kept per image size (32 MB): FAA's 660 warps at 32x32, not at 224x224
     def __init__(self, dataset:str|None=None, table:str|None=None):
         spec = load_policy_tables()
         if table is None:
@@ -263,6 +280,29 @@ class TablePolicy(Policy):
         self.level = level.clamp(0, 1) if self.kind == 'DADA' else level
         self.low, self.high = (torch.tensor([ranges[n][i] for n in self.names], dtype=torch.float32) for i in (0, 1))
         self.signed = torch.tensor(['signed' in ranges[n][2] for n in self.names])
+        self._table_warps()
+
+    def _table_warps(self):
+        "Every (geometric op, value) the table can draw, as `augment` computes the value, both signs where it is signed"
+        value = self.low[self.op] + self.level * (self.high[self.op] - self.low[self.op])
+        pairs = sorted({(GEOMETRIC.index(self.names[o]), s * v) for o, v in zip(self.op.flatten().tolist(), value.flatten().tolist())
+                        if self.names[o] in GEOMETRIC for s in ((1, -1) if self.signed[o] else (1,))})
+        self.warp_kind = torch.tensor([k for k, _ in pairs], dtype=torch.long)
+        self.warp_value = torch.tensor([v for _, v in pairs], dtype=torch.float32)
+        self._warp_key = self.warp_kind * 1000 + self.warp_value.double()  # sorted, and exact: |values| < 500
+        self._warp_indices = {}  # (H, W, device): `warp_index` of each pair
+
+    def _warp(self, x, kind, v):
+        "The table's warps looked up in `warp_index`es computed once per image size; computed where they are not kept"
+        H, W = x.shape[-2:]
+        if len(self.warp_kind) * H * W > self.warp_budget: return super()._warp(x, kind, v)
+        keys, query = self._warp_key.to(x.device), kind * 1000 + v.double()
+        at = torch.searchsorted(keys, query).clamp_(max=len(keys) - 1)
+        if not (keys[at] == query).all(): return super()._warp(x, kind, v)  # a value the table does not hold (its levels changed)
+        key = (H, W, str(x.device))
+        if key not in self._warp_indices:
+            self._warp_indices[key] = warp_index(geometric_matrices(self.warp_kind, self.warp_value, H, W), H, W).to(x.device)
+        return warp_by_index(x, self._warp_indices[key].index_select(0, at))
 
     def __len__(self): return len(self.op)
     def __repr__(self): return f'{type(self).__name__}({self.table!r}, {len(self)} sub-policies)'
