@@ -81,8 +81,165 @@ def same_length(parts:dict,  # tensors by name
                                                "a batch needs one of each per point")
     return n
 
+# %% ../nbs/08_method.ipynb #10b3de22
+class _Training:
+    "What a training step reads: the tables moved to a device, a batch checked, augmented and weighed"
+    def to(self, device) -> AutoDO:
+        "Move the tables and the optimizer state to `device`"
+        for m in (self.aug_model, self.loss_model):
+            if m is not None: m.to(device)
+        self.opt.square_avg = [s.to(device) for s in self.opt.square_avg]
+        self.opt.last = [s.to(device) for s in self.opt.last]
+        return self
+
+    def check_batch(self,
+                    of:str='',  # what the batch is, to start the names in messages, e.g. "train_batch's "
+                    **parts):  # what it holds: any of `x` (images), `logits`, `y` (labels) and `idx` (point indices)
+        "The size of a batch whose `parts` fit this `AutoDO` and each other, else `AutoDOInputError` naming the part"
+        if 'x' in parts:
+            x, warps = parts['x'], self.aug_model is not None
+            _need(isinstance(x, torch.Tensor) and (not warps or (x.is_floating_point() and x.ndim == 4)), of + 'x', x,
+                 'images to augment must be a float tensor (batch, channels, height, width)' if warps else 'it must be a tensor')
+        if 'logits' in parts:
+            z = parts['logits']
+            _need(isinstance(z, torch.Tensor) and z.is_floating_point() and z.shape[1:] == (self.num_classes,), of + 'logits', z,
+                 f'logits must be a float tensor of shape (batch, num_classes={self.num_classes})')
+        if 'y' in parts: check_index(parts['y'], self.num_classes, of + 'y', 'labels', 'num_classes')
+        if 'idx' in parts: check_index(parts['idx'], self.n_train, of + 'idx')
+        return same_length(parts, of)
+
+    @torch.no_grad()
+    def augment(self, x:torch.Tensor, idx:torch.Tensor) -> torch.Tensor:
+        "Images `x` of points `idx` warped by affine transforms sampled from their learned augmentation (as they are)"
+        self.check_batch(x=x, idx=idx)
+        if self.aug_model is None: return x
+        return self.aug_model(x, self.aug_model.params.rows(idx, grad=False).value.to(x.dtype))
+
+    def loss(self, logits:torch.Tensor, y:torch.Tensor, idx:torch.Tensor) -> torch.Tensor:
+        "Mean train loss of a batch under its points' learned weights and soft labels (cross-entropy for loss='NONE')"
+        self.check_batch(logits=logits, y=y, idx=idx)
+        with torch.no_grad(): rows = self.loss_model.rows(idx, grad=False)
+        return self.loss_model(logits.float(), y.long(), rows)
+
+# %% ../nbs/08_method.ipynb #f17642ea
+class _HyperSteps:
+    "The original's separate hyper pass: one hyper-step per train batch, and the pass's statistics"
+    def hyper_step(self, model:nn.Module,
+                   val_batch:tuple,  # `(x, y)`: clean validation images and labels
+                   train_batch:tuple,  # `(x, y, idx)`: train images, their (possibly noisy) labels and their points' indices
+                   lr:float|None=None,  # this step's hyper learning rate (default: the current one)
+                  ) -> dict:
+        "One hyper-step: the hypergradient of the train batch's rows, then a sparse RMSprop step on them only"
+        (xv, yv), (x, y, idx) = batch_parts(val_batch, 'val_batch', 'x, y'), batch_parts(train_batch, 'train_batch', 'x, y, idx')
+        self.check_batch("val_batch's ", x=xv, y=yv); self.check_batch("train_batch's ", x=x, y=y, idx=idx)
+        if lr is not None: self.opt.lr = check_real(lr, 'lr')
+        return hyper_step(model, self.aug_model, self.loss_model, self.opt, (xv, yv.long()), (x, y.long(), idx.to(x.device)),
+                          solver=self.solver, iters=self.iters, alpha=self.alpha, last_layer=self.last_layer,
+                          distributed=self.distributed)
+
+    def hyper_pass(self, model:nn.Module,
+                   train_batches:Iterable,  # `(x, y, idx)` batches, e.g. one epoch of a `DataLoader`
+                   val_batches:Iterable,  # `(x, y)` clean validation batches, at least one per train batch (e.g. `itertools.cycle`)
+                   lr:float|Callable|None=None,  # hyper learning rate: a number, or a function of the step number
+                   after_step:Callable|None=None,  # called with each step's number and statistics
+                  ) -> dict:
+        "One hyper-step per train batch; the mean statistics of the steps, or `HyperStepError` when most were skipped"
+        if lr is not None and not callable(lr): check_real(lr, 'lr')
+        steps, skipped, val = [], self.opt.skipped, iter(val_batches)
+        for k, tb in enumerate(train_batches):
+            if (vb := next(val, None)) is None:
+                raise AutoDOInputError(f"val_batches ran out after {k} batches: it needs one batch per train batch (e.g. itertools.cycle)")
+            try: steps.append(self.hyper_step(model, tuple(vb)[:2], tb, check_real(lr(k), f'lr({k})') if callable(lr) else lr))
+            except AutoDOInputError as e: raise AutoDOInputError(f"hyper_pass, batch {k}: {e}") from None
+            if after_step: after_step(k, steps[-1])
+        return self.pass_stats(steps, skipped)
+
+    def pass_stats(self,
+                   steps:list,  # the statistics of each hyper-step of a pass
+                   skipped:int,  # `opt.skipped` before the pass
+                  ) -> dict:
+        "The mean statistics of a pass's hyper-steps, or `HyperStepError` when most were skipped"
+        sums = {}
+        for s in steps:
+            for key, v in s.items():
+                if key != 'finite' and math.isfinite(v): sums[key] = sums.get(key, 0.) + v
+        skipped = self.opt.skipped - skipped
+        if skipped > len(steps) / 2:
+            raise HyperStepError(f"{skipped} of {len(steps)} hyper-steps had a non-finite hypergradient and were skipped: solver="
+                                 f"{self.solver!r} with alpha={self.alpha} (--hyper-alpha; Neumann needs alpha < 2 / the largest "
+                                 f"Hessian eigenvalue) and iters={self.iters} (--hyper-iters) diverge here; "
+                                 "lower alpha, or use solver='cg'")
+        return {k: v / max(len(steps), 1) for k, v in sums.items()} | dict(lr=self.opt.lr, steps=len(steps), skipped=skipped)
+
+# %% ../nbs/08_method.ipynb #69b71992
+class _FusedSteps:
+    "The fused hyper-step: a training step's own forward and loss, reused"
+    def batch_rows(self, idx:torch.Tensor) -> list:
+        "The rows of points `idx` in every learned table (the order of `tables`), as leaves to differentiate by"
+        check_index(idx, self.n_train)
+        return ([self.aug_model.params.rows(idx)] if self.aug_model is not None else []) + self.loss_model.rows(idx)
+
+    def fused_forward(self, model:nn.Module,  # the network, in the mode it trains in
+                      x:torch.Tensor, y:torch.Tensor, idx:torch.Tensor,  # a training batch: images, labels, point indices
+                     ) -> tuple:
+        "`(logits, loss, rows)` of a training step whose warp and loss take the batch's rows as leaves: its loss is also a hyper-step's"
+        self.check_batch(x=x, y=y, idx=idx)
+        rows = self.batch_rows(idx)
+        warp, loss_rows = (rows[0], rows[1:]) if self.aug_model is not None else (None, rows)
+        if warp is not None: x = self.aug_model(x, warp.value.to(x.dtype))
+        logits = model(x)
+        return logits, self.loss_model(logits.float(), y.long(), loss_rows), rows
+
+    def fused_step(self, head:nn.Linear,  # the network's last linear layer (its weight is theta)
+                   train_loss:torch.Tensor, rows:list,  # from `fused_forward`, its graph kept (`backward(retain_graph=True)`)
+                   val_features:torch.Tensor, val_y:torch.Tensor,  # a validation batch's features (the input of `head`) and labels
+                   lr:float|None=None,  # this step's hyper learning rate (default: the current one)
+                  ) -> dict:
+        "A hyper-step on a training step's own loss: the hypergradient of its rows, then a sparse RMSprop step on them"
+        if self.distributed: raise AutoDOInputError("fused_step runs in one process; a data-parallel run takes hyper_step")
+        if lr is not None: self.opt.lr = check_real(lr, 'lr')
+        with record_function('hyper: validation forward'): val_loss = F.cross_entropy(head(val_features), val_y.long())
+        return rows_step(head, self.opt, rows, train_loss, val_loss, solver=self.solver, iters=self.iters, alpha=self.alpha)
+
+# %% ../nbs/08_method.ipynb #522a34da
+class _State:
+    "What it learned: its state for checkpoints, checked before it is restored, and a frame per point"
+    def state_dict(self) -> dict:
+        "The tables and the optimizer state, to save with your checkpoint"
+        return dict(tables=[t.table for t in self.tables], opt=self.opt.state_dict())
+
+    def check_state(self, state) -> dict:
+        "`state` if `load_state_dict` can restore all of it: `state_dict()` output of an `AutoDO` like this one, finite"
+        check_keys(state, 'state', ('tables', 'opt'))
+        opt = check_keys(state['opt'], "state['opt']", tuple(self.opt.state_dict()))
+        check_tensors(state['tables'], [t.table for t in self.tables], "state['tables']")
+        for k in ('square_avg', 'last'): check_tensors(opt[k], getattr(self.opt, k), f"state['opt'][{k!r}]")
+        for j, s in enumerate(opt['square_avg']):  # a running mean of squares: a negative one makes the next step's sqrt NaN
+            if (s < 0).any(): raise AutoDOInputError(f"state['opt']['square_avg'][{j}] holds {s[s < 0][0].item()}: "
+                                                     "a mean of squares must be >= 0")
+        for k in ('steps', 'skipped'): check_int(opt[k], f"state['opt'][{k!r}]", 0)
+        check_real(opt['lr'], "state['opt']['lr']")
+        return state
+
+    def load_state_dict(self, state:dict):
+        "Restore `state_dict()` output of an `AutoDO` like this one: all of it, or (`AutoDOInputError`) nothing"
+        self.check_state(state)
+        for t, s in zip(self.tables, state['tables']): t.table.copy_(s)
+        self.opt.load_state_dict(state['opt'])
+
+    def frame(self,
+              idx:torch.Tensor,  # points to describe
+              labels:torch.Tensor,  # their given labels, indexed by point
+              clean_labels:torch.Tensor|None=None,  # their true labels where known (default: `labels`)
+             ) -> pd.DataFrame:
+        "One row per point: labels, noise, learned weight, soft label and augmentation (see `learned_frame`)"
+        check_index(idx, self.n_train)
+        for name, t in dict(labels=labels, clean_labels=clean_labels).items():
+            if t is not None: check_labels(t, self.num_classes, name, self.n_train)
+        return learned_frame(idx, labels, labels if clean_labels is None else clean_labels, self.aug_model, self.loss_model)
+
 # %% ../nbs/08_method.ipynb #6e26f095
-class AutoDO:
+class AutoDO(_Training, _HyperSteps, _FusedSteps, _State):
     "AutoDO's per-point augmentation, loss weights and soft labels, learned by implicit differentiation, for any training loop"
     def __init__(self,
                  n_train:int,  # training points; `idx` values lie in `[0, n_train)`
@@ -139,56 +296,11 @@ class AutoDO:
     def __repr__(self):
         return f"AutoDO(n_train={self.n_train}, num_classes={self.num_classes}, augment={self.modes[0]!r}, loss={self.modes[1]!r})"
 
-# %% ../nbs/08_method.ipynb #3e25d93f
-from fastcore.basics import patch
-
-@patch
-def to(self:AutoDO, device) -> AutoDO:
-    "Move the tables and the optimizer state to `device`"
-    for m in (self.aug_model, self.loss_model):
-        if m is not None: m.to(device)
-    self.opt.square_avg = [s.to(device) for s in self.opt.square_avg]
-    self.opt.last = [s.to(device) for s in self.opt.last]
-    return self
-
 # %% ../nbs/08_method.ipynb #dacb8e0c
-@patch
-def check_batch(self:AutoDO,
-                of:str='',  # what the batch is, to start the names in messages, e.g. "train_batch's "
-                **parts):  # what it holds: any of `x` (images), `logits`, `y` (labels) and `idx` (point indices)
-    "The size of a batch whose `parts` fit this `AutoDO` and each other, else `AutoDOInputError` naming the part"
-    if 'x' in parts:
-        x, warps = parts['x'], self.aug_model is not None
-        _need(isinstance(x, torch.Tensor) and (not warps or (x.is_floating_point() and x.ndim == 4)), of + 'x', x,
-             'images to augment must be a float tensor (batch, channels, height, width)' if warps else 'it must be a tensor')
-    if 'logits' in parts:
-        z = parts['logits']
-        _need(isinstance(z, torch.Tensor) and z.is_floating_point() and z.shape[1:] == (self.num_classes,), of + 'logits', z,
-             f'logits must be a float tensor of shape (batch, num_classes={self.num_classes})')
-    if 'y' in parts: check_index(parts['y'], self.num_classes, of + 'y', 'labels', 'num_classes')
-    if 'idx' in parts: check_index(parts['idx'], self.n_train, of + 'idx')
-    return same_length(parts, of)
-
 def batch_parts(batch, name:str, parts:str) -> tuple:
     "`batch` as a tuple of its `parts` (their names, comma-separated), else `AutoDOInputError`"
     _need(isinstance(batch, (tuple, list)) and len(batch) == len(parts.split(', ')), name, batch, f'it must be a tuple ({parts})')
     return tuple(batch)
-
-# %% ../nbs/08_method.ipynb #2be67d7c
-@patch
-@torch.no_grad()
-def augment(self:AutoDO, x:torch.Tensor, idx:torch.Tensor) -> torch.Tensor:
-    "Images `x` of points `idx` warped by affine transforms sampled from their learned augmentation (as they are)"
-    self.check_batch(x=x, idx=idx)
-    if self.aug_model is None: return x
-    return self.aug_model(x, self.aug_model.params.rows(idx, grad=False).value.to(x.dtype))
-
-@patch
-def loss(self:AutoDO, logits:torch.Tensor, y:torch.Tensor, idx:torch.Tensor) -> torch.Tensor:
-    "Mean train loss of a batch under its points' learned weights and soft labels (cross-entropy for loss='NONE')"
-    self.check_batch(logits=logits, y=y, idx=idx)
-    with torch.no_grad(): rows = self.loss_model.rows(idx, grad=False)
-    return self.loss_model(logits.float(), y.long(), rows)
 
 # %% ../nbs/08_method.ipynb #62944968
 def all_sum(ts:list) -> list:
@@ -299,93 +411,7 @@ def rows_step(head:nn.Linear,  # the network's last linear layer: its weight is 
 class HyperStepError(ValueError):
     "Hyper-steps that mostly fail: the hyper settings diverge"
 
-@patch
-def hyper_step(self:AutoDO, model:nn.Module,
-               val_batch:tuple,  # `(x, y)`: clean validation images and labels
-               train_batch:tuple,  # `(x, y, idx)`: train images, their (possibly noisy) labels and their points' indices
-               lr:float|None=None,  # this step's hyper learning rate (default: the current one)
-              ) -> dict:
-    "One hyper-step: the hypergradient of the train batch's rows, then a sparse RMSprop step on them only"
-    (xv, yv), (x, y, idx) = batch_parts(val_batch, 'val_batch', 'x, y'), batch_parts(train_batch, 'train_batch', 'x, y, idx')
-    self.check_batch("val_batch's ", x=xv, y=yv); self.check_batch("train_batch's ", x=x, y=y, idx=idx)
-    if lr is not None: self.opt.lr = check_real(lr, 'lr')
-    return hyper_step(model, self.aug_model, self.loss_model, self.opt, (xv, yv.long()), (x, y.long(), idx.to(x.device)),
-                      solver=self.solver, iters=self.iters, alpha=self.alpha, last_layer=self.last_layer,
-                      distributed=self.distributed)
-
-# %% ../nbs/08_method.ipynb #58f8005e
-@patch
-def hyper_pass(self:AutoDO, model:nn.Module,
-               train_batches:Iterable,  # `(x, y, idx)` batches, e.g. one epoch of a `DataLoader`
-               val_batches:Iterable,  # `(x, y)` clean validation batches, at least one per train batch (e.g. `itertools.cycle`)
-               lr:float|Callable|None=None,  # hyper learning rate: a number, or a function of the step number
-               after_step:Callable|None=None,  # called with each step's number and statistics
-              ) -> dict:
-    "One hyper-step per train batch; the mean statistics of the steps, or `HyperStepError` when most were skipped"
-    if lr is not None and not callable(lr): check_real(lr, 'lr')
-    steps, skipped, val = [], self.opt.skipped, iter(val_batches)
-    for k, tb in enumerate(train_batches):
-        if (vb := next(val, None)) is None:
-            raise AutoDOInputError(f"val_batches ran out after {k} batches: it needs one batch per train batch (e.g. itertools.cycle)")
-        try: steps.append(self.hyper_step(model, tuple(vb)[:2], tb, check_real(lr(k), f'lr({k})') if callable(lr) else lr))
-        except AutoDOInputError as e: raise AutoDOInputError(f"hyper_pass, batch {k}: {e}") from None
-        if after_step: after_step(k, steps[-1])
-    return self.pass_stats(steps, skipped)
-
-@patch
-def pass_stats(self:AutoDO,
-               steps:list,  # the statistics of each hyper-step of a pass
-               skipped:int,  # `opt.skipped` before the pass
-              ) -> dict:
-    "The mean statistics of a pass's hyper-steps, or `HyperStepError` when most were skipped"
-    sums = {}
-    for s in steps:
-        for key, v in s.items():
-            if key != 'finite' and math.isfinite(v): sums[key] = sums.get(key, 0.) + v
-    skipped = self.opt.skipped - skipped
-    if skipped > len(steps) / 2:
-        raise HyperStepError(f"{skipped} of {len(steps)} hyper-steps had a non-finite hypergradient and were skipped: solver="
-                             f"{self.solver!r} with alpha={self.alpha} (--hyper-alpha; Neumann needs alpha < 2 / the largest "
-                             f"Hessian eigenvalue) and iters={self.iters} (--hyper-iters) diverge here; lower alpha, or use solver='cg'")
-    return {k: v / max(len(steps), 1) for k, v in sums.items()} | dict(lr=self.opt.lr, steps=len(steps), skipped=skipped)
-
-# %% ../nbs/08_method.ipynb #be1665f3
-@patch
-def batch_rows(self:AutoDO, idx:torch.Tensor) -> list:
-    "The rows of points `idx` in every learned table (the order of `tables`), as leaves to differentiate by"
-    check_index(idx, self.n_train)
-    return ([self.aug_model.params.rows(idx)] if self.aug_model is not None else []) + self.loss_model.rows(idx)
-
-@patch
-def fused_forward(self:AutoDO, model:nn.Module,  # the network, in the mode it trains in
-                  x:torch.Tensor, y:torch.Tensor, idx:torch.Tensor,  # a training batch: images, labels, point indices
-                 ) -> tuple:
-    "`(logits, loss, rows)` of a training step whose warp and loss take the batch's rows as leaves: its loss is also a hyper-step's"
-    self.check_batch(x=x, y=y, idx=idx)
-    rows = self.batch_rows(idx)
-    warp, loss_rows = (rows[0], rows[1:]) if self.aug_model is not None else (None, rows)
-    if warp is not None: x = self.aug_model(x, warp.value.to(x.dtype))
-    logits = model(x)
-    return logits, self.loss_model(logits.float(), y.long(), loss_rows), rows
-
-@patch
-def fused_step(self:AutoDO, head:nn.Linear,  # the network's last linear layer (its weight is theta)
-               train_loss:torch.Tensor, rows:list,  # from `fused_forward`, its graph kept (`backward(retain_graph=True)`)
-               val_features:torch.Tensor, val_y:torch.Tensor,  # a validation batch's features (the input of `head`) and labels
-               lr:float|None=None,  # this step's hyper learning rate (default: the current one)
-              ) -> dict:
-    "A hyper-step on a training step's own loss: the hypergradient of its rows, then a sparse RMSprop step on them"
-    if self.distributed: raise AutoDOInputError("fused_step runs in one process; a data-parallel run takes hyper_step")
-    if lr is not None: self.opt.lr = check_real(lr, 'lr')
-    with record_function('hyper: validation forward'): val_loss = F.cross_entropy(head(val_features), val_y.long())
-    return rows_step(head, self.opt, rows, train_loss, val_loss, solver=self.solver, iters=self.iters, alpha=self.alpha)
-
 # %% ../nbs/08_method.ipynb #72929c72
-@patch
-def state_dict(self:AutoDO) -> dict:
-    "The tables and the optimizer state, to save with your checkpoint"
-    return dict(tables=[t.table for t in self.tables], opt=self.opt.state_dict())
-
 def check_keys(d, name:str, keys:tuple) -> dict:
     "`d` if it is a dict with `keys`, else `AutoDOInputError`"
     _need(isinstance(d, dict) and set(keys) <= set(d), name, d, f"it must be a dict with keys {', '.join(keys)}, from state_dict()")
@@ -404,36 +430,3 @@ def check_tensors(got, mine:list, name:str) -> list:
         if g.is_floating_point() and not (ok := torch.isfinite(g)).all():
             raise AutoDOInputError(f"{name}[{j}] holds {g[~ok][0].item()}: a saved state must be finite")
     return got
-
-@patch
-def check_state(self:AutoDO, state) -> dict:
-    "`state` if `load_state_dict` can restore all of it: `state_dict()` output of an `AutoDO` like this one, finite"
-    check_keys(state, 'state', ('tables', 'opt'))
-    opt = check_keys(state['opt'], "state['opt']", tuple(self.opt.state_dict()))
-    check_tensors(state['tables'], [t.table for t in self.tables], "state['tables']")
-    for k in ('square_avg', 'last'): check_tensors(opt[k], getattr(self.opt, k), f"state['opt'][{k!r}]")
-    for j, s in enumerate(opt['square_avg']):  # a running mean of squares: a negative one makes the next step's sqrt NaN
-        if (s < 0).any(): raise AutoDOInputError(f"state['opt']['square_avg'][{j}] holds {s[s < 0][0].item()}: "
-                                                 "a mean of squares must be >= 0")
-    for k in ('steps', 'skipped'): check_int(opt[k], f"state['opt'][{k!r}]", 0)
-    check_real(opt['lr'], "state['opt']['lr']")
-    return state
-
-@patch
-def load_state_dict(self:AutoDO, state:dict):
-    "Restore `state_dict()` output of an `AutoDO` like this one: all of it, or (`AutoDOInputError`) nothing"
-    self.check_state(state)
-    for t, s in zip(self.tables, state['tables']): t.table.copy_(s)
-    self.opt.load_state_dict(state['opt'])
-
-@patch
-def frame(self:AutoDO,
-          idx:torch.Tensor,  # points to describe
-          labels:torch.Tensor,  # their given labels, indexed by point
-          clean_labels:torch.Tensor|None=None,  # their true labels where known (default: `labels`)
-         ) -> pd.DataFrame:
-    "One row per point: labels, noise, learned weight, soft label and augmentation (see `learned_frame`)"
-    check_index(idx, self.n_train)
-    for name, t in dict(labels=labels, clean_labels=clean_labels).items():
-        if t is not None: check_labels(t, self.num_classes, name, self.n_train)
-    return learned_frame(idx, labels, labels if clean_labels is None else clean_labels, self.aug_model, self.loss_model)

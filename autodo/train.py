@@ -20,7 +20,7 @@ from torch.utils.data import Dataset
 from .core import atomic_write, die_with_parent, plain_path, AutodoError, LinkedFileError, RunStore, RunLockedError, config_diff
 from .core import field_defaults, flag_of, read_results, torch_load_error, torch_load_plain
 # the first four also for `from autodo.train import ...`
-from .config import METHODS, Config, ConfigError, make_config, run_policy, symmetric_soft_loss
+from .config import METHODS, Config, ConfigError, check_sizes, make_config, run_policy, symmetric_soft_loss
 from .data import load_dataset, own_dataset, IndexedDataset
 from .bias import load_or_make_split, stratified_valid
 from .cleaning import flag_issues, run_probs
@@ -127,11 +127,9 @@ class RunData:
         cfg = self.cfg
         info, data = cfg.info, cfg.data or cfg.root
         self.info = info
+        check_sizes(cfg, info)  # a Config made by hand is checked as make_config checks it
         self.train_set, self.test_set = load_dataset(info, data, 'train'), load_dataset(info, data, 'test')
         own_valid = load_dataset(info, data, 'valid') if 'valid' in info.sizes else None
-        if own_valid is not None and cfg.valid_size is not None:
-            raise ConfigError(f"valid_size={cfg.valid_size!r} (--valid-size) holds points out of train, but {info.name} has its own valid "
-                              "split, which is the validation set; leave valid_size unset")
         self.valid_size = info.valid_size if cfg.valid_size is None else cfg.valid_size
         shapes = {s: tuple(d.images.shape[1:]) for s, d in [('train', self.train_set), ('test', self.test_set), ('valid', own_valid)]
                   if d is not None and isinstance(d.images, torch.Tensor)}
@@ -158,8 +156,6 @@ class RunData:
         "At most `select_size` validation points with the validation set's class proportions, fixed by the run's seed"
         vidx, k = self.split.valid_idx, self.cfg.select_size
         if len(vidx) <= k: return vidx
-        if k < self.info.num_classes:
-            raise ConfigError(f"select_size={k} is below the {self.info.num_classes} classes; select at least one point per class")
         return vidx[torch.from_numpy(stratified_valid(self.valid_targets[vidx], k, self.seed)[1])]
 
 # %% ../nbs/10_train.ipynb #5ce93024

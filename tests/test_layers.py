@@ -59,3 +59,33 @@ def test_help_and_light_imports_stay_light():
         assert not heavy & _loaded(code), f'{code!r} imports {sorted(heavy & _loaded(code))}'
     method = _loaded('from autodo import AutoDO')
     assert 'torch' in method and not {'papermill', 'submitit', 'torch.utils.tensorboard', 'sklearn'} & method
+
+def _patched(path) -> list:
+    "Functions in `path` decorated with `@patch` whose class is defined in the same file"
+    tree = ast.parse(path.read_text())
+    own = {n.name for n in tree.body if isinstance(n, ast.ClassDef)}
+    return [f.name for f in tree.body if isinstance(f, ast.FunctionDef) and any(getattr(d, 'id', None) == 'patch' for d in f.decorator_list)
+            and f.args.args and getattr(f.args.args[0].annotation, 'id', None) in own]
+
+def test_classes_are_whole_where_they_are_defined():
+    "No module patches a class it defines (its methods live in the class, where readers and tools find them)"
+    patched = {p.stem: _patched(p) for p in PKG.glob('*.py')}
+    assert not any(patched.values()), {m: fs for m, fs in patched.items() if fs}
+    assert _patched_sample() == ['method']
+
+def _patched_sample() -> list:
+    "The check can fail: a module that patches its own class is found"
+    import tempfile, pathlib
+    with tempfile.TemporaryDirectory() as d:
+        p = pathlib.Path(d) / 'mod.py'
+        p.write_text('from fastcore.basics import patch\nclass A: pass\n@patch\ndef method(self:A): return 1\n')
+        return _patched(p)
+
+def test_no_module_name_is_none():
+    "Every public name of every module is bound to something: nothing left as None by a decorator"
+    code = ('import importlib, pkgutil, autodo\n'
+            'for m in pkgutil.iter_modules(autodo.__path__):\n'
+            '    mod = importlib.import_module("autodo." + m.name)\n'
+            '    print(*(f"{m.name}.{k}" for k, v in vars(mod).items() if v is None and not k.startswith("__")))')
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True)
+    assert not r.stdout.split(), r.stdout.split()
