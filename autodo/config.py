@@ -28,7 +28,8 @@ LEARNED_AUGMENTS = ('SHA', 'SEP')  # the augmentations AutoDO learns
 POLICY_TABLES = ('AUTO', 'DADA')  # the augmentations read from published policy tables
 # the `autodo.hypermodels.LOSS_TERMS` each switches on
 LOSSES = {'NONE': (), 'WGHT': ('weights',), 'SOFT': ('soft',), 'BOTH': ('weights', 'soft')}
-TABLES = ('augment', 'weights', 'soft')  # the per-point tables AutoDO learns: the augmentation's, then `LOSSES`' terms
+# the per-point tables AutoDO learns: the augmentation's, then the terms `LOSSES` names
+TABLES = ('augment', *dict.fromkeys(t for terms in LOSSES.values() for t in terms))
 FREEZE_PATTERN = '({0})(,({0}))*|'.format('|'.join(TABLES))  # `Config.freeze`: tables kept at their start
 HYPER_OPTS = {'NONE': 'no hyper-steps', 'HES': "implicit hypergradient, the paper's"}
 CLEANS = {'NONE': 'train on every given label',
@@ -91,7 +92,8 @@ def check_switches(aug_model:str, los_model:str, hyper_opt:str, clean:str='NONE'
     if learns and hyper_opt != 'HES':
         raise ConfigError(f"aug_model={aug_model}, los_model={los_model} learn hyperparameters: they need hyper_opt=HES")
     if hyper_opt == 'HES' and not learns:
-        raise ConfigError("hyper_opt=HES has nothing to learn: use aug_model SHA or SEP, or a los_model other than NONE")
+        raise ConfigError(f"hyper_opt=HES has nothing to learn: use aug_model {' or '.join(LEARNED_AUGMENTS)}, "
+                          "or a los_model other than NONE")
     if criterion != 'CE' and hyper_opt == 'HES':
         raise ConfigError(f"criterion={criterion} is a loss for training without hyper-steps; AutoDO (hyper_opt=HES) learns its own "
                           "loss weights and soft labels on cross-entropy")
@@ -194,7 +196,7 @@ class Config:
     soft_norm:str = setting('logit', choices=('logit', 'row'), applies='soft')
     # loss against the soft labels: symmetric KL, plain kl, or auto (see `symmetric_soft_loss`)
     soft_loss:str = setting('auto', choices=SOFT_LOSSES, applies='soft')
-    base_augment:bool = setting(False, applies='warp')  # RandSubAugment in front of the learned warp (SHA, SEP), as the paper does
+    base_augment:bool = setting(False, applies='warp')  # RandSubAugment in front of a learned warp (`LEARNED_AUGMENTS`), as the paper does
     # transform of the hyper-steps' validation batches (train: the original's)
     valid_transform:str = setting('train', choices=('train', 'test'), applies='learns')
     eval_every:int = setting(0, low=0)  # evaluate test and validation every k epochs and after the last; 0: automatic
@@ -252,7 +254,7 @@ PROTOCOLS = {'best': 'test_error_best', 'final': 'test_error_final', 'valid': 't
 
 # %% ../nbs/06_config.ipynb #95478bf4
 def run_policy(cfg:Config):
-    "The augmentation policy of `cfg`'s method (None for NONE; SHA and SEP use RandSubAugment when `cfg.base_augment`)"
+    "The augmentation policy of `cfg`'s method (None for NONE; a learned one, `LEARNED_AUGMENTS`, RandSubAugment when `cfg.base_augment`)"
     from autodo.policies import policy_for, load_policy_tables
     aug, tables = cfg.switches.augment, load_policy_tables()['dataset_policy']
     if aug in LEARNED_AUGMENTS and not cfg.base_augment: return None
@@ -261,6 +263,7 @@ def run_policy(cfg:Config):
         if cfg.policy_tables_of not in tables[aug]:
             raise ConfigError(f"policy_tables_of={cfg.policy_tables_of!r} has no {aug} table; use one of {', '.join(tables[aug])}")
         table = tables[aug][cfg.policy_tables_of]
+    if aug in LEARNED_AUGMENTS: aug = 'SEP'  # every learned warp's base policy is the one the original gives SEP (RandSubAugment)
     return policy_for(aug, cfg.info, table)  # a dataset without policies of its own: the rule of `policy_for`
 
 # %% ../nbs/06_config.ipynb #d79a6fb0

@@ -19,9 +19,9 @@ from kornia.geometry.transform import get_affine_matrix2d, warp_affine
 
 # %% auto #0
 __all__ = ['AFFINE_PARAMS', 'AFFINE_RANGES', 'K', 'AUGMENT_MODELS', 'LOSS_TERMS', 'Rows', 'PerPoint', 'SparseRMSprop', 'logit',
-           'affine_values', 'affine_matrix', 'AugmentModel', 'soft_label_init', 'point_weights', 'kl_soft', 'LossTerm',
-           'loss_term', 'LossWeights', 'SoftLabels', 'LossModel', 'hyper_bytes_per_point', 'learned_frame',
-           'within_label_auroc', 'learned_stats', 'term_diagnostics']
+           'affine_values', 'affine_matrix', 'LearnedAugment', 'AugmentModel', 'soft_label_init', 'point_weights',
+           'kl_soft', 'LossTerm', 'loss_term', 'LossWeights', 'SoftLabels', 'LossModel', 'hyper_bytes_per_point',
+           'learned_frame', 'within_label_auroc', 'learned_stats', 'term_diagnostics']
 
 # %% ../nbs/07_hypermodels.ipynb #04b63b5b
 @dataclass
@@ -49,6 +49,10 @@ class PerPoint(nn.Module):
         uniq, inverse = idx.unique(return_inverse=True)
         leaf = self.table[uniq].clone().requires_grad_(grad and not self.frozen)
         return Rows(uniq, leaf, leaf[inverse])
+
+    def at(self, idx:torch.Tensor) -> torch.Tensor:
+        "The rows of points `idx` as they stand (row 0 for all if shared), on the CPU, without a graph"
+        return self.table[torch.zeros_like(idx) if self.shared else idx.to(self.table.device)].detach().cpu()
 
     def __repr__(self): return f'{type(self).__name__}({tuple(self.table.shape)})'
 
@@ -110,7 +114,22 @@ def affine_matrix(v:torch.Tensor,  # `(B, K)` values from `affine_values`
     return m[:, :2]
 
 # %% ../nbs/07_hypermodels.ipynb #77f04ca3
-class AugmentModel(nn.Module):
+class LearnedAugment(nn.Module):
+    "What a learned augmentation is to AutoDO: a `PerPoint` table `params`, a `forward(x, lam)` from a batch's rows, and `resample`"
+    upsample:int = 1  # the resolution multiple its warp works at: validation images are resampled alike
+
+    def resample(self, x:torch.Tensor) -> torch.Tensor:
+        "The identity warp's resampling (up, then down), for images that should look like warped ones"
+        if self.upsample == 1: return x
+        H, W = x.shape[-2:]
+        up = F.interpolate(x, scale_factor=self.upsample, mode='bilinear', align_corners=False)
+        return F.interpolate(up, size=(H, W), mode='bilinear', align_corners=False, antialias=True)
+
+    def frame(self, df:pd.DataFrame, idx:torch.Tensor):
+        "Add what it learned for points `idx` as columns of `df` (`learned_frame`): here its raw table, `augment_0`, ..."
+        for j, col in enumerate(self.params.at(idx).T): df[f'augment_{j}'] = col.numpy()
+
+class AugmentModel(LearnedAugment):
     "Learned affine augmentation: per-point (SEP) or shared (SHA) probability and magnitude logits of 7 affine parameters"
     def __init__(self,
                  n:int,  # training points (rows for SEP)
@@ -122,13 +141,6 @@ class AugmentModel(nn.Module):
         self.params = PerPoint(init, 1 if shared else n)
         self.upsample, self.tau = upsample, tau
 
-    def resample(self, x:torch.Tensor) -> torch.Tensor:
-        "The identity warp's resampling (up, then down), for images that should look like warped ones"
-        if self.upsample == 1: return x
-        H, W = x.shape[-2:]
-        up = F.interpolate(x, scale_factor=self.upsample, mode='bilinear', align_corners=False)
-        return F.interpolate(up, size=(H, W), mode='bilinear', align_corners=False, antialias=True)
-
     def forward(self, x:torch.Tensor, lam:torch.Tensor) -> torch.Tensor:
         "Warp images `x` `(B, C, H, W)` by affine transforms sampled from `lam` `(B, 2K)`"
         H, W = x.shape[-2:]
@@ -137,6 +149,11 @@ class AugmentModel(nn.Module):
         m = affine_matrix(affine_values(lam, self.tau), H * u, W * u)
         out = warp_affine(x, m.to(x.dtype), (H * u, W * u), padding_mode='border', align_corners=True)
         return out if u == 1 else F.interpolate(out, size=(H, W), mode='bilinear', align_corners=False, antialias=True)
+
+    def frame(self, df:pd.DataFrame, idx:torch.Tensor):
+        "Probability `p_<op>` and magnitude `m_<op>` of each affine operation (`AFFINE_PARAMS`) for points `idx`"
+        lam = torch.sigmoid(self.params.at(idx))
+        for k, name in enumerate(AFFINE_PARAMS): df[f'p_{name}'], df[f'm_{name}'] = lam[:, k].numpy(), lam[:, K + k].numpy()
 
 # what builds each learned `--aug-model` (`autodo.config.LEARNED_AUGMENTS`) for `n` points
 AUGMENT_MODELS = {'SHA': lambda n, upsample=1: AugmentModel(n, shared=True, upsample=upsample),
@@ -292,15 +309,13 @@ def hyper_bytes_per_point(tables:list[PerPoint], opt:SparseRMSprop|None=None) ->
 def learned_frame(idx:torch.Tensor,  # train points
                   labels:torch.Tensor,  # given (possibly noisy) labels of the whole train set
                   clean_labels:torch.Tensor,  # true labels of the whole train set
-                  aug_model:AugmentModel|None=None, loss_model:LossModel|None=None) -> pd.DataFrame:
+                  aug_model:LearnedAugment|None=None, loss_model:LossModel|None=None) -> pd.DataFrame:
     "One row per point of `idx`: labels, noise, and what its weight, soft label and augmentation learned"
     idx = idx.cpu()
     y, c = labels[idx].cpu(), clean_labels[idx].cpu()
     df = pd.DataFrame(dict(point=idx.numpy(), label=y.numpy(), clean=c.numpy(), noisy=(y != c).numpy()))
     for t in (loss_model.terms.values() if loss_model is not None else []): t.frame(df, idx, y, c)
-    if aug_model is not None:
-        lam = torch.sigmoid(aug_model.params.table[torch.zeros_like(idx) if aug_model.params.shared else idx].cpu())
-        for k, name in enumerate(AFFINE_PARAMS): df[f'p_{name}'], df[f'm_{name}'] = lam[:, k].numpy(), lam[:, K + k].numpy()
+    if aug_model is not None: aug_model.frame(df, idx)
     return df
 
 # %% ../nbs/07_hypermodels.ipynb #59a08647

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch.profiler import record_function
 
 from .core import AutodoError
-from .hypermodels import AUGMENT_MODELS, AugmentModel, LossModel, SparseRMSprop, learned_frame
+from .hypermodels import AUGMENT_MODELS, LearnedAugment, LossModel, SparseRMSprop, learned_frame
 from .hypergrad import hypergrad, SOLVERS
 
 # %% auto #0
@@ -359,13 +359,13 @@ def split_model(model:nn.Module,
     return features, head
 
 @torch.no_grad()
-def validation_features(features, aug_model:AugmentModel|None, x:torch.Tensor) -> torch.Tensor:
+def validation_features(features, aug_model:LearnedAugment|None, x:torch.Tensor) -> torch.Tensor:
     "Features of validation images `x` as a hyper-step sees them (through `aug_model.resample`), without a graph"
     return features(aug_model.resample(x) if aug_model is not None else x)
 
 # %% ../nbs/08_method.ipynb #e0b590c1
 def hyper_step(model:nn.Module,  # a network whose last linear layer is `last_layer` (its weight is theta)
-               aug_model:AugmentModel|None,  # learned augmentation (SHA or SEP), or None
+               aug_model:LearnedAugment|None,  # the learned augmentation (`AUGMENT_MODELS`), or None
                loss_model:LossModel,  # loss weights and soft labels (mode NONE learns nothing)
                opt:SparseRMSprop,  # over `aug_model.params` and `loss_model.tables` (those not frozen), in that order
                val_batch:tuple,  # `(x, y)`: clean validation images and labels

@@ -62,17 +62,28 @@ def test_a_new_loss_hyperparameter_is_three_entries(monkeypatch, tmp_path):
     assert 'temperature_mean' in collect_results(tmp_path) and run.results['temperature_mean'] > 0
     assert 'temperature_mean' in diagnostics_layout(collect_results(tmp_path), 'Digits', 10, 0.1).columns
 
+class BrightnessJitter(hypermodels.LearnedAugment):
+    "A learned augmentation that is no affine warp: each point's images scaled by 1 + s * noise, s the sigmoid of its logit"
+    def __init__(self, n, upsample=1):
+        super().__init__()
+        self.params = hypermodels.PerPoint(torch.full((1,), -1.), n)
+    def forward(self, x, lam): return x * (1 + torch.sigmoid(lam[:, :1, None, None]) * torch.randn(len(x), 1, 1, 1))
+
 def test_a_new_augmentation_model_is_four_entries_in_two_modules(monkeypatch, tmp_path):
-    "A learned augmentation with sharper draws: what builds it, its `--aug-model` switch (AUGMENTS, LEARNED_AUGMENTS), a table row"
-    monkeypatch.setitem(hypermodels.AUGMENT_MODELS, 'HOT', lambda n, upsample=1: hypermodels.AugmentModel(n, upsample=upsample, tau=0.5))
-    monkeypatch.setitem(config.AUGMENTS, 'HOT', 'learned, a set per point, sharper draws')
-    monkeypatch.setattr(config, 'LEARNED_AUGMENTS', (*config.LEARNED_AUGMENTS, 'HOT'))
-    monkeypatch.setitem(config.METHODS, 'autodo_hot', config.Method('HOT', 'WGHT', 'HES'))
-    assert 'HOT' in cli.train_parser().format_help() and 'autodo_hot' in cli.train_parser().format_help()
+    "The model above: what builds it, its `--aug-model` switch (AUGMENTS, LEARNED_AUGMENTS), a table row; it learns, frames, freezes"
+    monkeypatch.setitem(hypermodels.AUGMENT_MODELS, 'BRI', BrightnessJitter)
+    monkeypatch.setitem(config.AUGMENTS, 'BRI', 'learned brightness jitter, one per point')
+    monkeypatch.setattr(config, 'LEARNED_AUGMENTS', (*config.LEARNED_AUGMENTS, 'BRI'))
+    monkeypatch.setitem(config.METHODS, 'autodo_bri', config.Method('BRI', 'WGHT', 'HES'))
+    assert 'BRI' in cli.train_parser().format_help() and 'autodo_bri' in cli.train_parser().format_help()
     from autodo.train import Run, train
-    run = train('Digits', 'autodo_hot', ir=10, nr=0.1, epochs=3, hyper_start=0, root=str(tmp_path), progress=False)
+    quick = dict(ir=10, nr=0.1, epochs=3, hyper_start=0, root=str(tmp_path), progress=False)
+    run = train('Digits', 'autodo_bri', **quick)
     fresh = Run(run.cfg); fresh.setup_data(); fresh.setup_model()
-    assert run.ado.aug_model.tau == 0.5 and (run.ado.aug_model.params.table != fresh.ado.aug_model.params.table).any(), 'it learned'
-    frozen = train('Digits', 'autodo_hot', ir=10, nr=0.1, epochs=3, hyper_start=0, root=str(tmp_path), progress=False, freeze='augment')
+    assert (run.ado.aug_model.params.table != fresh.ado.aug_model.params.table).any(), 'it learned'
+    assert 'augment_0' in run.point_frame() and run.results['hyper_steps_skipped'] == 0, 'its table is in the points frame'
+    based = train('Digits', 'autodo_bri', **quick, base_augment=True, tag='based')
+    assert repr(based.policy).startswith('RandSubAugment'), 'the learned warps share one base policy'
+    frozen = train('Digits', 'autodo_bri', **quick, freeze='augment')
     assert torch.equal(frozen.ado.aug_model.params.table, fresh.ado.aug_model.params.table), 'kept at its start'
     assert (frozen.ado.loss_model.weights.table != fresh.ado.loss_model.weights.table).any(), 'the weights still learn'
