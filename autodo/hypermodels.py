@@ -58,32 +58,42 @@ class PerPoint(nn.Module):
 
 # %% ../nbs/07_hypermodels.ipynb #aee4e5aa
 class SparseRMSprop:
-    "RMSprop over the touched rows of `PerPoint` tables, equal to dense RMSprop on them; skipped steps are counted"
-    def __init__(self, tables:list[PerPoint], lr:float=0.05, alpha:float=0.99, eps:float=1e-8,
-                 row_norm:list[bool]|None=None):  # per table: one running square per row instead of one per logit
-        self.tables, self.lr, self.alpha, self.eps = list(tables), lr, alpha, eps
-        self.row_norm = list(row_norm) if row_norm is not None else [False] * len(self.tables)
-        self.square_avg = [torch.zeros(len(t.table), 1 if r else t.table.shape[1], device=t.table.device)
-                           for t, r in zip(self.tables, self.row_norm)]
-        self.last = [torch.zeros(len(t.table), dtype=torch.long, device=t.table.device) for t in self.tables]
+    "RMSprop over the touched rows of `PerPoint` tables kept by name, equal to dense RMSprop on them; skipped steps are counted"
+    def __init__(self, tables:dict,  # the `PerPoint` tables it updates, by name (e.g. `augment`, `weights`, `soft`)
+                 lr:float=0.05, alpha:float=0.99, eps:float=1e-8,
+                 row_norm:tuple=()):  # names of the tables with one running square per row instead of one per logit
+        if not isinstance(tables, dict): raise TypeError(f"tables must be a dict of PerPoint tables by name, got {type(tables).__name__}")
+        self.tables, self.lr, self.alpha, self.eps, self.row_norm = dict(tables), lr, alpha, eps, tuple(row_norm)
+        self.square_avg = {k: torch.zeros(len(t.table), 1 if k in self.row_norm else t.table.shape[1], device=t.table.device)
+                           for k, t in self.tables.items()}
+        self.last = {k: torch.zeros(len(t.table), dtype=torch.long, device=t.table.device) for k, t in self.tables.items()}
         self.steps, self.skipped = 0, 0
 
     @torch.no_grad()
-    def step(self, rows:list[torch.Tensor], grads:list[torch.Tensor]):
-        "One RMSprop step on rows `rows[j]` (unique indices, e.g. `Rows.idx`) of `tables[j]` with gradients `grads[j]`"
+    def step(self, rows:dict, grads:dict):
+        "One RMSprop step on the rows `rows[k]` (unique indices, e.g. `Rows.idx`) of table `k`, with gradients `grads[k]`"
+        if unknown := sorted(set(rows) - set(self.tables)):
+            raise ValueError(f"no table named {', '.join(unknown)}: this optimizer updates {', '.join(self.tables) or 'none'}")
         self.steps += 1
-        for t, sq, last, row, r, g in zip(self.tables, self.square_avg, self.last, self.row_norm, rows, grads):
+        for k, r in rows.items():
+            sq, last, g = self.square_avg[k], self.last[k], grads[k]
             decay = self.alpha ** (self.steps - last[r]).to(sq.dtype)
-            g2 = (g * g).mean(1, keepdim=True) if row else g * g
+            g2 = (g * g).mean(1, keepdim=True) if k in self.row_norm else g * g
             v = sq[r] * decay[:, None] + (1 - self.alpha) * g2
             sq[r], last[r] = v, self.steps
-            t.table[r] -= self.lr * g / (v.sqrt() + self.eps)
+            self.tables[k].table[r] -= self.lr * g / (v.sqrt() + self.eps)
+
+    def to(self, device):
+        "Its running squares and step counters on `device` (the tables move with their model)"
+        self.square_avg = {k: s.to(device) for k, s in self.square_avg.items()}
+        self.last = {k: s.to(device) for k, s in self.last.items()}
+        return self
 
     def state_dict(self) -> dict:
         return dict(square_avg=self.square_avg, last=self.last, steps=self.steps, skipped=self.skipped, lr=self.lr)
 
     def load_state_dict(self, d:dict):
-        for mine, theirs in zip(self.square_avg + self.last, d['square_avg'] + d['last']): mine.copy_(theirs)
+        for k in self.tables: self.square_avg[k].copy_(d['square_avg'][k]); self.last[k].copy_(d['last'][k])
         self.steps, self.skipped, self.lr = d['steps'], d['skipped'], d['lr']
 
 # %% ../nbs/07_hypermodels.ipynb #cb4f866f
@@ -282,19 +292,23 @@ class LossModel(nn.Module):
     @property
     def soft(self) -> PerPoint|None: return self._table('soft')
     @property
-    def tables(self) -> list[PerPoint]: return [t.params for t in self.terms.values()]
+    def named_tables(self) -> dict[str, PerPoint]: return {k: t.params for k, t in self.terms.items()}
+    @property
+    def tables(self) -> list[PerPoint]: return list(self.named_tables.values())
 
-    def rows(self, idx:torch.Tensor, grad:bool=True) -> list[Rows]:
-        "Rows of each of `tables` for points `idx`"
-        return [t.rows(idx, grad) for t in self.tables]
+    def rows(self, idx:torch.Tensor, grad:bool=True) -> dict[str, Rows]:
+        "The rows of each term's table for points `idx`, by the term's name"
+        return {k: t.rows(idx, grad) for k, t in self.named_tables.items()}
 
-    def forward(self, logits:torch.Tensor, targets:torch.Tensor, rows:list[Rows]|None=None) -> torch.Tensor:
-        "Mean train loss of a batch; `rows` from `self.rows(idx)` (omit for mode NONE)"
-        terms, values = list(self.terms.values()), [r.value for r in rows or []]
-        per = next((p for t, v in zip(terms, values) if (p := t.per_sample(logits, targets, v)) is not None), None)
+    def forward(self, logits:torch.Tensor, targets:torch.Tensor, rows:dict|None=None) -> torch.Tensor:
+        "Mean train loss of a batch; `rows` by term name, from `self.rows(idx)` (omit for mode NONE; other names are left alone)"
+        if missing := [k for k in self.terms if k not in (rows or {})]:
+            raise ValueError(f"the batch's rows of {', '.join(missing)} are missing: give rows=self.rows(idx)")
+        values = {k: rows[k].value for k in self.terms}
+        per = next((p for k, t in self.terms.items() if (p := t.per_sample(logits, targets, values[k])) is not None), None)
         if per is None: per = self.criterion(logits, targets)
-        for t, v in zip(terms, values):
-            if (w := t.weight(v)) is not None: per = w * per
+        for k, t in self.terms.items():
+            if (w := t.weight(values[k])) is not None: per = w * per
         return per.mean()
 
 # %% ../nbs/07_hypermodels.ipynb #fe8ac236
@@ -302,7 +316,7 @@ def hyper_bytes_per_point(tables:list[PerPoint], opt:SparseRMSprop|None=None) ->
     "Bytes of hyper-state (tables and optimizer state) per training point"
     n = max(len(t.table) for t in tables)
     total = sum(t.table.numel() * t.table.element_size() for t in tables)
-    if opt is not None: total += sum(s.numel() * s.element_size() for s in opt.square_avg + opt.last)
+    if opt is not None: total += sum(s.numel() * s.element_size() for s in [*opt.square_avg.values(), *opt.last.values()])
     return total / n
 
 # %% ../nbs/07_hypermodels.ipynb #e4f90739

@@ -21,7 +21,7 @@ from .hypergrad import hypergrad, SOLVERS
 # %% auto #0
 __all__ = ['INDEX_DTYPES', 'AutoDOInputError', 'check_int', 'check_real', 'check_index', 'check_labels', 'same_length', 'AutoDO',
            'batch_parts', 'all_sum', 'all_rows', 'eval_mode', 'split_model', 'validation_features', 'hyper_step',
-           'rows_step', 'HyperStepError', 'check_keys', 'check_tensors']
+           'rows_step', 'HyperStepError', 'check_keys', 'check_tensors', 'by_name']
 
 # %% ../nbs/08_method.ipynb #20a1bce4
 class AutoDOInputError(AutodoError, ValueError):
@@ -88,8 +88,7 @@ class _Training:
         "Move the tables and the optimizer state to `device`"
         for m in (self.aug_model, self.loss_model):
             if m is not None: m.to(device)
-        self.opt.square_avg = [s.to(device) for s in self.opt.square_avg]
-        self.opt.last = [s.to(device) for s in self.opt.last]
+        self.opt.to(device)
         return self
 
     def check_batch(self,
@@ -174,10 +173,10 @@ class _HyperSteps:
 # %% ../nbs/08_method.ipynb #69b71992
 class _FusedSteps:
     "The fused hyper-step: a training step's own forward and loss, reused"
-    def batch_rows(self, idx:torch.Tensor) -> list:
-        "The rows of points `idx` in every learned table (the order of `tables`), as leaves to differentiate by"
+    def batch_rows(self, idx:torch.Tensor) -> dict:
+        "The rows of points `idx` in every table, by name, as leaves to differentiate by (a frozen table's need no gradient)"
         check_index(idx, self.n_train)
-        return ([self.aug_model.params.rows(idx)] if self.aug_model is not None else []) + self.loss_model.rows(idx)
+        return ({'augment': self.aug_model.params.rows(idx)} if self.aug_model is not None else {}) | self.loss_model.rows(idx)
 
     def fused_forward(self, model:nn.Module,  # the network, in the mode it trains in
                       x:torch.Tensor, y:torch.Tensor, idx:torch.Tensor,  # a training batch: images, labels, point indices
@@ -185,13 +184,12 @@ class _FusedSteps:
         "`(logits, loss, rows)` of a training step whose warp and loss take the batch's rows as leaves: its loss is also a hyper-step's"
         self.check_batch(x=x, y=y, idx=idx)
         rows = self.batch_rows(idx)
-        warp, loss_rows = (rows[0], rows[1:]) if self.aug_model is not None else (None, rows)
-        if warp is not None: x = self.aug_model(x, warp.value.to(x.dtype))
+        if 'augment' in rows: x = self.aug_model(x, rows['augment'].value.to(x.dtype))
         logits = model(x)
-        return logits, self.loss_model(logits.float(), y.long(), loss_rows), rows
+        return logits, self.loss_model(logits.float(), y.long(), rows), rows
 
     def fused_step(self, head:nn.Linear,  # the network's last linear layer (its weight is theta)
-                   train_loss:torch.Tensor, rows:list,  # from `fused_forward`, its graph kept (`backward(retain_graph=True)`)
+                   train_loss:torch.Tensor, rows:dict,  # from `fused_forward`, its graph kept (`backward(retain_graph=True)`)
                    val_features:torch.Tensor, val_y:torch.Tensor,  # a validation batch's features (the input of `head`) and labels
                    lr:float|None=None,  # this step's hyper learning rate (default: the current one)
                   ) -> dict:
@@ -206,16 +204,16 @@ class _State:
     "What it learned: its state for checkpoints, checked before it is restored, and a frame per point"
     def state_dict(self) -> dict:
         "The tables and the optimizer state, to save with your checkpoint"
-        return dict(tables=[t.table for t in self.tables], opt=self.opt.state_dict())
+        return dict(tables={k: t.table for k, t in self.named_tables.items()}, opt=self.opt.state_dict())
 
     def check_state(self, state) -> dict:
-        "`state` if `load_state_dict` can restore all of it: `state_dict()` output of an `AutoDO` like this one, finite"
-        check_keys(state, 'state', ('tables', 'opt'))
+        "`state` (by table name) if `load_state_dict` can restore all of it: `state_dict()` output of an `AutoDO` like this one, finite"
+        state = by_name(check_keys(state, 'state', ('tables', 'opt')), list(self.named_tables))
         opt = check_keys(state['opt'], "state['opt']", tuple(self.opt.state_dict()))
-        check_tensors(state['tables'], [t.table for t in self.tables], "state['tables']")
+        check_tensors(state['tables'], {k: t.table for k, t in self.named_tables.items()}, "state['tables']")
         for k in ('square_avg', 'last'): check_tensors(opt[k], getattr(self.opt, k), f"state['opt'][{k!r}]")
-        for j, s in enumerate(opt['square_avg']):  # a running mean of squares: a negative one makes the next step's sqrt NaN
-            if (s < 0).any(): raise AutoDOInputError(f"state['opt']['square_avg'][{j}] holds {s[s < 0][0].item()}: "
+        for k, s in opt['square_avg'].items():  # a running mean of squares: a negative one makes the next step's sqrt NaN
+            if (s < 0).any(): raise AutoDOInputError(f"state['opt']['square_avg'][{k!r}] holds {s[s < 0][0].item()}: "
                                                      "a mean of squares must be >= 0")
         for k in ('steps', 'skipped'): check_int(opt[k], f"state['opt'][{k!r}]", 0)
         check_real(opt['lr'], "state['opt']['lr']")
@@ -223,8 +221,8 @@ class _State:
 
     def load_state_dict(self, state:dict):
         "Restore `state_dict()` output of an `AutoDO` like this one: all of it, or (`AutoDOInputError`) nothing"
-        self.check_state(state)
-        for t, s in zip(self.tables, state['tables']): t.table.copy_(s)
+        state = self.check_state(state)
+        for k, t in self.named_tables.items(): t.table.copy_(state['tables'][k])
         self.opt.load_state_dict(state['opt'])
 
     def frame(self,
@@ -273,8 +271,7 @@ class AutoDO(_Training, _HyperSteps, _FusedSteps, _State):
             raise AutoDOInputError(f"freeze names {', '.join(map(str, unknown))}: "
                                    f"this AutoDO holds {', '.join(self._named_tables()) or 'no tables'}")
         for name in freeze: self._named_tables()[name].frozen = True
-        tables = self.tables
-        self.opt = SparseRMSprop(tables, lr=hyper_lr, row_norm=[soft_norm == 'row' and t is self.loss_model.soft for t in tables])
+        self.opt = SparseRMSprop(self.named_tables, lr=hyper_lr, row_norm=('soft',) if soft_norm == 'row' else ())
         self.n_train, self.num_classes, self.modes = n_train, num_classes, (augment, loss)
         self.solver, self.iters, self.alpha, self.last_layer, self.distributed = solver, iters, alpha, last_layer, distributed
 
@@ -284,9 +281,14 @@ class AutoDO(_Training, _HyperSteps, _FusedSteps, _State):
                {name: term.params for name, term in self.loss_model.terms.items()}
 
     @property
+    def named_tables(self) -> dict:
+        "The `PerPoint` tables it learns, by name: augmentation, weights, soft labels (those switched on and not frozen)"
+        return {k: t for k, t in self._named_tables().items() if not t.frozen}
+
+    @property
     def tables(self) -> list:
-        "The `PerPoint` tables it learns: augmentation, then weights, then soft labels (those switched on and not frozen)"
-        return [t for t in self._named_tables().values() if not t.frozen]
+        "The tables of `named_tables`, in their order"
+        return list(self.named_tables.values())
 
     @property
     def learns(self) -> bool:
@@ -367,7 +369,7 @@ def validation_features(features, aug_model:LearnedAugment|None, x:torch.Tensor)
 def hyper_step(model:nn.Module,  # a network whose last linear layer is `last_layer` (its weight is theta)
                aug_model:LearnedAugment|None,  # the learned augmentation (`AUGMENT_MODELS`), or None
                loss_model:LossModel,  # loss weights and soft labels (mode NONE learns nothing)
-               opt:SparseRMSprop,  # over `aug_model.params` and `loss_model.tables` (those not frozen), in that order
+               opt:SparseRMSprop,  # over the tables it learns, by name: `augment` (`aug_model.params`) and `loss_model.named_tables`
                val_batch:tuple,  # `(x, y)`: clean validation images and labels
                train_batch:tuple,  # `(x, y, idx)`: train images, labels and their points' indices
                *,
@@ -380,28 +382,29 @@ def hyper_step(model:nn.Module,  # a network whose last linear layer is `last_la
     features, head = split_model(model, last_layer)
     share = 1 / dist.get_world_size() if distributed else 1.
     with eval_mode(model):
-        aug_rows, loss_rows = aug_model.params.rows(idx) if aug_model is not None else None, loss_model.rows(idx)
-        rows = ([aug_rows] if aug_rows is not None else []) + loss_rows  # the order of `opt`'s tables (frozen ones aside)
-        if not any(r.leaf.requires_grad for r in rows): raise ValueError("hyper_step has nothing to learn: give an augmentation model "
-                                                                         "or a loss model other than NONE, not all frozen")
-        with record_function('hyper: augmentation'): x_aug = aug_model(xt, aug_rows.value) if aug_model is not None else xt
-        with record_function('hyper: train forward'): train_loss = share * loss_model(head(features(x_aug)), yt, loss_rows)
+        rows = ({'augment': aug_model.params.rows(idx)} if aug_model is not None else {}) | loss_model.rows(idx)
+        if not any(r.leaf.requires_grad for r in rows.values()):
+            raise ValueError("hyper_step has nothing to learn: give an augmentation model or a loss model other than NONE, not all frozen")
+        with record_function('hyper: augmentation'): x_aug = aug_model(xt, rows['augment'].value) if aug_model is not None else xt
+        with record_function('hyper: train forward'): train_loss = share * loss_model(head(features(x_aug)), yt, rows)
         with record_function('hyper: validation forward'):
             val_loss = share * F.cross_entropy(head(validation_features(features, aug_model, xv)), yv)
     return rows_step(head, opt, rows, train_loss, val_loss, solver=solver, iters=iters, alpha=alpha, distributed=distributed)
 
 def rows_step(head:nn.Linear,  # the network's last linear layer: its weight is theta
-              opt:SparseRMSprop,  # over the tables of `rows`, in their order
-              rows:list,  # the batch's `Rows` of each table
+              opt:SparseRMSprop,  # over the learned tables of `rows`, by the same names
+              rows:dict,  # the batch's `Rows` of each table, by name
               train_loss:torch.Tensor, val_loss:torch.Tensor,  # scalars with graphs to `head.weight` (and the leaves of `rows`)
               *, solver:str='neumann', iters:int=5, alpha:float=0.01, distributed:bool=False) -> dict:
     "The hypergradient of the batch's rows from losses already built, then a sparse RMSprop step on them; the step's statistics"
-    rows = [r for r in rows if r.leaf.requires_grad]  # a frozen table's rows take no step
-    grads, stats = hypergrad(train_loss, val_loss, [head.weight], [r.leaf for r in rows], solver=solver, iters=iters,
+    rows = {k: r for k, r in rows.items() if r.leaf.requires_grad}  # a frozen table's rows take no step
+    grads, stats = hypergrad(train_loss, val_loss, [head.weight], [r.leaf for r in rows.values()], solver=solver, iters=iters,
                              alpha=alpha, return_stats=True, reduce=all_sum if distributed else None)
-    touched = [r.idx for r in rows]
     with record_function('hyper: RMSprop row update'):
-        if stats['finite']: opt.step(*(all_rows(touched, grads) if distributed else (touched, grads)))
+        if stats['finite']:
+            touched = [r.idx for r in rows.values()]
+            if distributed: touched, grads = all_rows(touched, grads)
+            opt.step(dict(zip(rows, touched)), dict(zip(rows, grads)))
         else: opt.skipped += 1
     losses = torch.stack([train_loss.detach(), val_loss.detach()])
     if distributed: losses = all_sum([losses])[0]
@@ -417,16 +420,30 @@ def check_keys(d, name:str, keys:tuple) -> dict:
     _need(isinstance(d, dict) and set(keys) <= set(d), name, d, f"it must be a dict with keys {', '.join(keys)}, from state_dict()")
     return d
 
-def check_tensors(got, mine:list, name:str) -> list:
-    "`got` if it is a list of finite tensors of the shapes and dtypes of `mine`, else `AutoDOInputError`"
-    shapes = lambda ts: [tuple(t.shape) for t in ts]
-    _need(isinstance(got, (list, tuple)) and all(isinstance(t, torch.Tensor) for t in got), name, got,
-          f'it must be a list of {len(mine)} tensors')
-    if shapes(got) != shapes(mine):
-        raise AutoDOInputError(f"{name} of shapes {shapes(got)} does not fit this AutoDO's {shapes(mine)}; "
-                               "build AutoDO with the same n_train, num_classes and modes")
-    for j, (g, m) in enumerate(zip(got, mine)):
-        _need(g.dtype == m.dtype, f'{name}[{j}]', g, f"it must be {m.dtype}, as this AutoDO's")
+def check_tensors(got, mine:dict, name:str) -> dict:
+    "`got` if it is a dict of finite tensors with the names, shapes and dtypes of `mine`, else `AutoDOInputError`"
+    _need(isinstance(got, dict) and all(isinstance(t, torch.Tensor) for t in got.values()), name, got,
+          f"it must be a dict of tensors by table name ({', '.join(mine) or 'none'})")
+    if list(got) != list(mine):
+        raise AutoDOInputError(f"{name} holds the tables {', '.join(got) or 'none'}, and this AutoDO learns {', '.join(mine) or 'none'}; "
+                               "build AutoDO with the same modes and freeze")
+    for k, m in mine.items():
+        g, at = got[k], f'{name}[{k!r}]'
+        if g.shape != m.shape:
+            raise AutoDOInputError(f"{at} of shape {tuple(g.shape)} does not fit this AutoDO's {tuple(m.shape)}; "
+                                   "build AutoDO with the same n_train, num_classes and modes")
+        _need(g.dtype == m.dtype, at, g, f"it must be {m.dtype}, as this AutoDO's")
         if g.is_floating_point() and not (ok := torch.isfinite(g)).all():
-            raise AutoDOInputError(f"{name}[{j}] holds {g[~ok][0].item()}: a saved state must be finite")
+            raise AutoDOInputError(f"{at} holds {g[~ok][0].item()}: a saved state must be finite")
     return got
+
+def by_name(state, names:list) -> dict:
+    "`state`, where it is of the format before tables had names (lists in the order of `names`), with its tables by name"
+    if not isinstance(state, dict) or not isinstance(state.get('tables'), (list, tuple)): return state
+    if len(state['tables']) != len(names):
+        raise AutoDOInputError(f"state['tables'] holds {len(state['tables'])} tables, and this AutoDO learns {len(names)} "
+                               f"({', '.join(names) or 'none'}); build AutoDO with the same modes and freeze")
+    opt = state.get('opt')
+    if isinstance(opt, dict):
+        opt = opt | {k: dict(zip(names, opt[k])) for k in ('square_avg', 'last') if isinstance(opt.get(k), (list, tuple))}
+    return dict(state, tables=dict(zip(names, state['tables'])), opt=opt)

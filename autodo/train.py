@@ -18,7 +18,7 @@ from torch.profiler import record_function
 from torch.utils.data import Dataset
 
 from .core import atomic_write, die_with_parent, plain_path, AutodoError, LinkedFileError, RunStore, RunLockedError, config_diff
-from .core import field_defaults, flag_of, read_results, torch_load_error, torch_load_plain
+from .core import check_name, field_defaults, flag_of, read_results, torch_load_error, torch_load_plain
 # the first four also for `from autodo.train import ...`
 from .config import METHODS, Config, ConfigError, check_sizes, make_config, run_policy, symmetric_soft_loss
 from .data import load_dataset, own_dataset, IndexedDataset
@@ -31,12 +31,12 @@ from .models import create_model
 from .plots import plot_learning_curves, learned_figure, point_groups
 
 # %% auto #0
-__all__ = ['LEARNED_LIMIT', 'warmup_cosine', 'batches', 'CheckpointError', 'RunCore', 'RunData', 'RunCleaning', 'CleaningWarning',
-           'RunModel', 'RunTraining', 'RunHyperSteps', 'RunEvaluation', 'RunCheckpoints', 'check_metrics', 'Step',
-           'Callback', 'MetricsLog', 'Checkpoints', 'DivergedError', 'divergence', 'RunDivergence', 'StopOnDivergence',
-           'ShortRunWarning', 'movement_budget', 'soft_label_gap', 'RunPoints', 'run_results', 'RunResults',
-           'warn_if_short', 'ShortRunCheck', 'RunLoop', 'RunReport', 'config_signature', 'Figures', 'PointsFile',
-           'ResultsFile', 'default_callbacks', 'Run', 'train']
+__all__ = ['LEARNED_LIMIT', 'warmup_cosine', 'batches', 'CheckpointError', 'callback_tagged', 'RunCore', 'RunData', 'RunCleaning',
+           'CleaningWarning', 'RunModel', 'RunTraining', 'RunHyperSteps', 'RunEvaluation', 'RunCheckpoints',
+           'check_metrics', 'Step', 'Callback', 'MetricsLog', 'Checkpoints', 'LabelSmoothing', 'DivergedError',
+           'divergence', 'RunDivergence', 'StopOnDivergence', 'ShortRunWarning', 'movement_budget', 'soft_label_gap',
+           'RunPoints', 'run_results', 'RunResults', 'warn_if_short', 'ShortRunCheck', 'RunLoop', 'RunReport',
+           'config_signature', 'Figures', 'PointsFile', 'ResultsFile', 'default_callbacks', 'Run', 'train']
 
 # %% ../nbs/10_train.ipynb #285a1809
 def warmup_cosine(epoch:int,  # epoch (for the hyper learning rate: hyper epoch, counted from the start epoch)
@@ -85,19 +85,30 @@ def _world() -> tuple[int, int]:
     "`(rank, world size)` of this process, as `torchrun` sets them (`(0, 1)` without it)"
     return int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))
 
+def callback_tagged(cfg:Config, callbacks:list) -> Config:
+    "`cfg` with the `tag` of each callback that changes training added to its own: a run with them is another run, in other files"
+    have = cfg.tag.split('-') if cfg.tag else []
+    tags = [cb.tag for cb in callbacks if cb.tag and cb.tag not in have]
+    if not tags: return cfg
+    tag = '-'.join(have + tags)
+    try: check_name(tag, 'tag')
+    except ValueError as e: raise ConfigError(f"{e} (the callbacks' tags {tags} make it)") from None
+    return dataclasses.replace(cfg, tag=tag)
+
 class RunCore:
     "What a run is made of before any data: its settings, device and processes, callbacks, output paths and random streams"
     def __init__(self, cfg:Config,
                  callbacks:list|None=None):  # `Callback`s besides `default_callbacks()`
         self.rank, self.world = _world()
-        self.cfg, self.device = cfg, _device(cfg.device, self.world)
+        self.callbacks = sorted([*default_callbacks(), *(callbacks or [])], key=lambda cb: cb.order)
+        self.cfg = cfg = callback_tagged(cfg, self.callbacks)
+        self.device = _device(cfg.device, self.world)
         if cfg.hyper_mode == 'fused' and self.world > 1:
             raise ConfigError("hyper_mode='fused' (--hyper-mode) runs in one process; a data-parallel run takes hyper_mode='separate'")
         for k in ('batch_size', 'hyper_batch_size'):
             if getattr(cfg, k) % self.world:
                 raise ConfigError(f"{k}={getattr(cfg, k)} (--{k.replace('_', '-')}) does not divide among {self.world} processes; "
                                   f"give a multiple of {self.world}, or another --nproc-per-node")
-        self.callbacks = sorted([*default_callbacks(), *(callbacks or [])], key=lambda cb: cb.order)
         self.store = RunStore(cfg.root)
         self.paths = {k: self.store.path(cfg, k) for k in ('ckpt', 'metrics', 'results', 'tb', 'curves', 'learned', 'points')}
         self.seed = cfg.run if cfg.seed is None else cfg.seed
@@ -440,6 +451,7 @@ class Step:
 class Callback:
     "A hook into `Run.fit`; callbacks run by increasing `order`"
     order = 0
+    tag:str|None = None  # what it changes in training, as a name: added to the run's tag (None: it only watches)
     def before_fit(self, run:Run, start:int): "Before the first epoch to run (`start`: 0, or where a checkpoint resumes)"
     def before_batch(self, run:Run, step:Step): "Before each training step's forward: `step.x` and `step.y` may be replaced"
     def after_loss(self, run:Run, step:Step): "After its loss: `step.loss` may be replaced (the backward pass takes it)"
@@ -470,6 +482,17 @@ class Checkpoints(Callback):
     "A checkpoint after every epoch (`Run.save_checkpoint`), after its metrics are logged"
     order = 1
     def after_epoch(self, run, epoch, m): run.save_checkpoint(epoch)
+
+# %% ../nbs/10_train.ipynb #b8c9d0e1
+class LabelSmoothing(Callback):
+    "Label smoothing of the loss a run trains on, by `eps`"
+    def __init__(self, eps:float=0.1):  # the share of the target spread over the classes, in [0, 1)
+        if not 0 <= eps < 1: raise ValueError(f"LabelSmoothing(eps={eps!r}): eps must be in [0, 1)")
+        self.eps = eps
+    @property
+    def tag(self) -> str: return f'smooth{self.eps:g}'
+    def after_loss(self, run, step):
+        step.loss = (1 - self.eps) * step.loss - self.eps * F.log_softmax(step.logits.float(), 1).mean(1).mean()
 
 # %% ../nbs/10_train.ipynb #1f70fe0d
 class DivergedError(AutodoError, ValueError):

@@ -28,11 +28,11 @@ def _tables_after_steps(share:slice, distributed:bool, augment:str):
     net, targets, steps = _problem()
     aug = AugmentModel(N, shared=True) if augment == 'SHA' else None
     lm = LossModel(N, C, 'BOTH', targets=targets, symmetric=True)
-    opt = SparseRMSprop(([aug.params] if aug else []) + lm.tables)
+    opt = SparseRMSprop(({'augment': aug.params} if aug else {}) | lm.named_tables)
     for idx, xt, xv, yv in steps:
         hyper_step(net, aug, lm, opt, (xv[share], yv[share]), (xt[share], targets[idx][share], idx[share]), last_layer='5',
                    distributed=distributed)
-    return [t.table for t in opt.tables] + opt.square_avg + opt.last
+    return [t.table for t in opt.tables.values()] + [*opt.square_avg.values(), *opt.last.values()]
 
 def _rank(rank:int, world:int, port:int, augment:str, out:str):
     dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank, world_size=world)

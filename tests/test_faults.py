@@ -58,7 +58,7 @@ def test_checkpoints_with_missing_keys_or_wrong_shapes_are_refused(tmp_path):
     state = torch.load(ckpt, weights_only=True)
     torch.save({k: v for k, v in state.items() if k != 'ado'}, ckpt)
     assert_clean_error(cli('autodo-train', *args), 'not an autodo checkpoint')
-    state['ado']['tables'][0] = torch.zeros(3, 3)
+    state['ado']['tables']['augment'] = torch.zeros(3, 3)
     torch.save(state, ckpt)
     assert_clean_error(cli('autodo-train', *args), 'does not fit')
 

@@ -27,16 +27,17 @@ def autodo(**kw) -> AutoDO: return AutoDO(N, C, targets=TARGETS, **kw)
 def snapshot(a:AutoDO) -> tuple:
     "Everything a call could change: the tables and the optimizer state"
     s = a.opt.state_dict()
-    return ([t.table.clone() for t in a.tables], [t.clone() for t in s['square_avg'] + s['last']], (s['steps'], s['skipped'], s['lr']))
+    return ([t.table.clone() for t in a.tables], [t.clone() for t in [*s['square_avg'].values(), *s['last'].values()]],
+            (s['steps'], s['skipped'], s['lr']))
 
 def assert_same(a:tuple, b:tuple):
     for x, y in zip(a[0] + a[1], b[0] + b[1]): assert torch.equal(x, y), 'a refused call changed a table or the optimizer state'
     assert a[2] == b[2], 'a refused call changed the step counts or the learning rate'
 
-def with_table(k:int, change):
+def with_table(k:str, change):
     "A state of a fresh `AutoDO` whose table `k` is `change`d (a copy)"
     s = autodo().state_dict()
-    tables = [t.clone() for t in s['tables']]
+    tables = {name: t.clone() for name, t in s['tables'].items()}
     tables[k] = change(tables[k])
     return dict(s, tables=tables)
 
@@ -88,14 +89,15 @@ CALLS = [
     ('hyper_pass: lr(k) negative', lambda a: a.hyper_pass(NET, [(X, Y, IDX)], [VAL], lambda k: -1.), 'lr', 'lr(0)=-1.0'),
     ('hyper_pass: bad idx', lambda a: a.hyper_pass(NET, [(X, Y, IDX - 1)], [VAL]), 'train_batch', "hyper_pass, batch 0: train_batch's idx holds -1"),
     ('hyper_pass: no val batch', lambda a: a.hyper_pass(NET, [(X, Y, IDX)], []), 'val_batches', 'val_batches ran out after 0 batches'),
-    ('load_state_dict: nan table', lambda a: a.load_state_dict(with_table(1, lambda t: set_first(t, NAN))), 'state', "state['tables'][1] holds nan"),
-    ('load_state_dict: inf table', lambda a: a.load_state_dict(with_table(2, lambda t: set_first(t, -INF))), 'state', "state['tables'][2] holds -inf"),
-    ('load_state_dict: integer table', lambda a: a.load_state_dict(with_table(0, lambda t: t.long())), 'state', 'it must be torch.float32'),
-    ('load_state_dict: float64 table', lambda a: a.load_state_dict(with_table(0, lambda t: t.double())), 'state', 'it must be torch.float32'),
-    ('load_state_dict: wrong shape', lambda a: a.load_state_dict(with_table(0, lambda t: t[:-1])), 'state', 'does not fit'),
-    ('load_state_dict: a table short', lambda a: a.load_state_dict(dict(autodo().state_dict(), tables=autodo().state_dict()['tables'][:2])), 'state', 'does not fit'),
-    ('load_state_dict: nan square_avg', lambda a: a.load_state_dict(dict(s := autodo().state_dict(), opt=dict(s['opt'], square_avg=[set_first(t, NAN) for t in s['opt']['square_avg']]))),
-     'state', "state['opt']['square_avg'][0] holds nan"),
+    ('load_state_dict: nan table', lambda a: a.load_state_dict(with_table('weights', lambda t: set_first(t, NAN))), 'state', "state['tables']['weights'] holds nan"),
+    ('load_state_dict: inf table', lambda a: a.load_state_dict(with_table('soft', lambda t: set_first(t, -INF))), 'state', "state['tables']['soft'] holds -inf"),
+    ('load_state_dict: integer table', lambda a: a.load_state_dict(with_table('augment', lambda t: t.long())), 'state', 'it must be torch.float32'),
+    ('load_state_dict: float64 table', lambda a: a.load_state_dict(with_table('augment', lambda t: t.double())), 'state', 'it must be torch.float32'),
+    ('load_state_dict: wrong shape', lambda a: a.load_state_dict(with_table('augment', lambda t: t[:-1])), 'state', 'does not fit'),
+    ('load_state_dict: a table short', lambda a: a.load_state_dict(dict(autodo().state_dict(), tables=dict(list(autodo().state_dict()['tables'].items())[:2]))), 'state',
+     "state['tables'] holds the tables augment, weights, and this AutoDO learns augment, weights, soft"),
+    ('load_state_dict: nan square_avg', lambda a: a.load_state_dict(dict(s := autodo().state_dict(), opt=dict(s['opt'], square_avg={k: set_first(t, NAN) for k, t in s['opt']['square_avg'].items()}))),
+     'state', "state['opt']['square_avg']['augment'] holds nan"),
     ('load_state_dict: negative steps', lambda a: a.load_state_dict(dict(s := autodo().state_dict(), opt=dict(s['opt'], steps=-1))), 'state', "state['opt']['steps']=-1"),
     ('load_state_dict: nan lr', lambda a: a.load_state_dict(dict(s := autodo().state_dict(), opt=dict(s['opt'], lr=NAN))), 'state', "state['opt']['lr']=nan"),
     ('load_state_dict: no opt', lambda a: a.load_state_dict(dict(tables=autodo().state_dict()['tables'])), 'state', 'keys tables, opt'),
@@ -171,11 +173,11 @@ def test_a_checkpoint_with_a_nan_table_is_one_line(tmp_path):
     assert run_cli('autodo-train', *args).returncode == 0
     ckpt = next(tmp_path.rglob('*.ckpt'))
     state = torch.load(ckpt, weights_only=True)
-    state['ado']['tables'][1][3] = math.nan
+    state['ado']['tables']['weights'][3] = math.nan
     torch.save(state, ckpt)
     r = run_cli('autodo-train', *args)
     assert r.returncode == 2 and 'Traceback' not in r.stderr, r.stderr[-2000:]
-    assert "state['tables'][1] holds nan" in r.stderr and 'does not fit' in r.stderr, r.stderr
+    assert "state['tables']['weights'] holds nan" in r.stderr and 'does not fit' in r.stderr, r.stderr
 
 def test_symmetric_must_be_a_bool():
     with pytest.raises(AutoDOInputError, match="symmetric is 'no': it must be True or False"): autodo(symmetric='no')
@@ -186,8 +188,8 @@ def test_a_checkpoint_with_a_negative_square_avg_is_one_line(tmp_path):
     assert run_cli('autodo-train', *args).returncode == 0
     ckpt = next(tmp_path.rglob('*.ckpt'))
     state = torch.load(ckpt, weights_only=True)
-    state['ado']['opt']['square_avg'][1][3] = -1.
+    state['ado']['opt']['square_avg']['weights'][3] = -1.
     torch.save(state, ckpt)
     r = run_cli('autodo-train', *args)
     assert r.returncode == 2 and 'Traceback' not in r.stderr, r.stderr[-2000:]
-    assert "state['opt']['square_avg'][1] holds -1.0" in r.stderr, r.stderr
+    assert "state['opt']['square_avg']['weights'] holds -1.0" in r.stderr, r.stderr

@@ -75,7 +75,7 @@ def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path):
               'soft_label_clean_share'):
         assert a[k] == b[k], k
     ta, tb = (torch.load(d / f'{stem}.ckpt', weights_only=False)['ado']['tables'] for d in (whole, killed))
-    assert all(torch.equal(x, y) for x, y in zip(ta, tb))
+    assert list(ta) == list(tb) and all(torch.equal(ta[k], tb[k]) for k in ta)
 
 @pytest.mark.parametrize('args, message', [
     (['--aug-model', 'SEP'], 'need hyper_opt=HES'),

@@ -19,7 +19,7 @@ class Net(nn.Module):
 def time_steps(n, a, net):
     targets = torch.randint(0, a.classes, (n,))
     aug, lm = AugmentModel(n), LossModel(n, a.classes, 'BOTH', targets=targets, symmetric=True)
-    opt = SparseRMSprop([aug.params, *lm.tables], lr=0.05)
+    opt = SparseRMSprop({'augment': aug.params, **lm.named_tables}, lr=0.05)
     val = (torch.randn(a.batch, 3, 32, 32), torch.randint(0, a.classes, (a.batch,)))
     times = []
     for _ in range(a.steps + 2):
