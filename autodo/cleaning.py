@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from .core import AutodoError, LinkedFileError, RunStore, atomic_write, split_name, torch_load_plain
-from .models import create_model
+from .models import create_model, sgd
 from .policies import normalizer
 
 # %% auto #0
@@ -20,9 +20,9 @@ __all__ = ['CLEANLAB_MISSING', 'LabelIssueError', 'out_of_sample_probs', 'cleanl
            'probs_key', 'run_probs']
 
 # %% ../nbs/04a_cleaning.ipynb #cf2b7e6d
-def _fit(model, x, y, epochs:int, batch_size:int, lr:float, seed:int, norm):
-    "Train `model` on `uint8` images `x` and labels `y`: SGD with Nesterov momentum, a cosine schedule, no augmentation"
-    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, nesterov=True, weight_decay=5e-4)
+def _fit(model, x, y, epochs:int, batch_size:int, lr:float, momentum:float, weight_decay:float, seed:int, norm):
+    "Train `model` on `uint8` images `x` and labels `y`: `sgd`, a cosine schedule, no augmentation"
+    opt = sgd(model.parameters(), lr, momentum, weight_decay)
     steps, g = max(1, len(y) // batch_size), torch.Generator().manual_seed(seed)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs * steps)
     model.train()
@@ -47,7 +47,9 @@ def out_of_sample_probs(images:torch.Tensor,  # `uint8` images `(N, C, H, W)`
                         folds:int=4,  # K: models, each trained on the other K - 1 folds
                         epochs:int=30,  # epochs of each model
                         model:str='cnn',  # network (a key of `autodo.models.MODELS`)
-                        batch_size:int=32, lr:float=0.05, seed:int=0, device='cpu') -> np.ndarray:
+                        batch_size:int=32, lr:float=0.05,
+                        momentum:float=0.9, weight_decay:float=5e-4,  # `sgd`'s: the run's momentum, and a weight decay of their own
+                        seed:int=0, device='cpu') -> np.ndarray:
     "Class probabilities `(N, num_classes)` of each image from a model that never saw it"
     from sklearn.model_selection import StratifiedKFold
     if not 2 <= folds <= len(labels): raise LabelIssueError(f"folds={folds} must be in [2, {len(labels)}] (the points)")
@@ -59,7 +61,7 @@ def out_of_sample_probs(images:torch.Tensor,  # `uint8` images `(N, C, H, W)`
         for k, (fit, held) in enumerate(splits):
             torch.manual_seed(seed * 1000 + k)
             net = _fit(create_model(model, images.shape[1], num_classes).to(device), x[fit], y[fit], epochs, batch_size, lr,
-                       seed * 1000 + k, norm)
+                       momentum, weight_decay, seed * 1000 + k, norm)
             out[held] = _probs(net, x[held], norm)
     return out.cpu().numpy()
 
@@ -71,16 +73,22 @@ def cleanlab_module(name:str):
     try: return importlib.import_module(f'cleanlab.{name}')
     except ImportError: raise LabelIssueError(CLEANLAB_MISSING) from None
 
-def confident_learning(labels, probs:np.ndarray) -> np.ndarray:
+def confident_learning(labels,  # given labels `(N,)`
+                       probs:np.ndarray,  # out-of-sample class probabilities `(N, C)`
+                      ) -> np.ndarray:
     "Suspicion of each label by confident learning: one minus `cleanlab`'s label quality (self-confidence) from out-of-sample `probs`"
     return 1 - cleanlab_module('rank').get_label_quality_scores(np.asarray(labels), probs)
 
-def flag_issues(labels, probs:np.ndarray) -> np.ndarray:
+def flag_issues(labels,  # given labels `(N,)`
+                probs:np.ndarray,  # out-of-sample class probabilities `(N, C)`
+               ) -> np.ndarray:
     "Whether confident learning flags each label as wrong: `cleanlab`'s `find_label_issues`, pruning by noise rate"
     return cleanlab_module('filter').find_label_issues(np.asarray(labels), probs, filter_by='prune_by_noise_rate', n_jobs=1)
 
 # %% ../nbs/04a_cleaning.ipynb #344dedaf
-def probs_key(points:torch.Tensor, labels:torch.Tensor, **settings) -> str:
+def probs_key(points:torch.Tensor,  # train points' indices
+              labels:torch.Tensor,  # their given labels
+              **settings) -> str:
     "A hash of what out-of-sample probabilities were made from: the points' indices, their labels and the models' `settings`"
     h = hashlib.sha256()
     for t in (points, labels): h.update(t.to(torch.int64).contiguous().numpy().tobytes())
@@ -103,7 +111,7 @@ def run_probs(run,  # a run whose data and split are set up (`autodo.train.Run.s
     "`out_of_sample_probs` of `run`'s train points under their given labels (its model, batch size and lr), and the seconds they took"
     cfg, sp, C = run.cfg, run.split, run.info.num_classes
     idx = sp.train_idx
-    fit = dict(folds=folds, epochs=epochs, model=cfg.model, batch_size=cfg.batch_size, lr=cfg.lr, seed=run.seed)
+    fit = dict(folds=folds, epochs=epochs, model=cfg.model, batch_size=cfg.batch_size, lr=cfg.lr, momentum=cfg.momentum, seed=run.seed)
     path = RunStore(cfg.root).split_path(cfg).with_name(f"oos_probs_{cfg.model}_{folds}x{epochs}_{split_name(cfg)}.pt")
     counts = torch.bincount(sp.targets[idx], minlength=C)
     if folds > counts.max():  # no fold split can give every fold a point of any class

@@ -83,7 +83,12 @@ APPLIES = {'learns': ('methods that learn hyperparameters, such as autodo_aws', 
                     lambda m: m.augment in LEARNED_AUGMENTS)}  # a setting's rows: `Config`'s `applies`
 
 # %% ../nbs/06_config.ipynb #95fc5f90
-def check_switches(aug_model:str, los_model:str, hyper_opt:str, clean:str='NONE', criterion:str='CE'):
+def check_switches(aug_model:str,  # a key of `AUGMENTS`
+                   los_model:str,  # a key of `LOSSES`
+                   hyper_opt:str,  # a key of `HYPER_OPTS`
+                   clean:str='NONE',  # a key of `CLEANS`
+                   criterion:str='CE',  # a key of `CRITERIA`
+                  ):
     "Raise a `ConfigError` for unknown or incompatible `--aug-model`, `--los-model`, `--hyper-opt` switches (cleaning, loss)"
     for name, v, ok in [('aug_model', aug_model, AUGMENTS), ('los_model', los_model, LOSSES), ('hyper_opt', hyper_opt, HYPER_OPTS),
                         ('clean', clean, CLEANS), ('criterion', criterion, CRITERIA)]:
@@ -107,7 +112,11 @@ def method_switches(method:str) -> Method:
     check_switches(*parts)
     return Method(*parts)
 
-def method_for(aug_model:str, los_model:str, hyper_opt:str, clean:str='NONE') -> str:
+def method_for(aug_model:str,  # the original's --aug-model
+               los_model:str,  # its --los-model
+               hyper_opt:str,  # its --hyper-opt
+               clean:str='NONE',  # a key of `CLEANS`
+              ) -> str:
     "The method name of a valid switch combination (combinations outside the tables are named by their switches)"
     s = Method(aug_model, los_model, hyper_opt, clean)
     check_switches(*s)
@@ -267,7 +276,9 @@ def run_policy(cfg:Config):
     return policy_for(aug, cfg.info, table)  # a dataset without policies of its own: the rule of `policy_for`
 
 # %% ../nbs/06_config.ipynb #d79a6fb0
-def symmetric_soft_loss(cfg:Config, info=None) -> bool:
+def symmetric_soft_loss(cfg:Config,  # a run's settings
+                        info=None,  # its dataset's `DatasetInfo` (default: `cfg.info`)
+                       ) -> bool:
     "Whether the soft labels' loss is the symmetric KL: `cfg.soft_loss`, or for 'auto' the rule above (`info`: `cfg.info`)"
     if cfg.soft_loss != 'auto': return cfg.soft_loss == 'symmetric'
     return (info or cfg.info).own or cfg.ir != 1 or cfg.nr != 0
@@ -282,7 +293,9 @@ def setting_rows(name:str) -> tuple|None:
     rule = Config.__dataclass_fields__[name].metadata.get('applies')
     return APPLIES[rule] if rule else None
 
-def applies_to(name:str, switches:Method) -> bool:
+def applies_to(name:str,  # a `Config` field
+               switches:Method,  # a method's switches (`METHODS[method]`)
+              ) -> bool:
     "Whether `Config` field `name` is a setting of the row with `switches`"
     rows = setting_rows(name)
     return rows is None or rows[2](switches)
@@ -335,7 +348,9 @@ def check_settings(cfg:Config):
 # %% ../nbs/06_config.ipynb #eedd8f66
 MAX_EPOCHS, MAX_HYPER_ITERS, MAX_UPSAMPLE = 10_000, 1_000, 8  # 50x the paper's 200 epochs, 200x its 5 products, 2x its warp
 
-def check_bounds(cfg:Config, info):
+def check_bounds(cfg:Config,  # settings made by `make_config`
+                 info,  # the dataset's `DatasetInfo`
+                ):
     "Raise a `ConfigError` for a setting that would run for days or exhaust memory on `info`'s data, with the estimate that refused it"
     from autodo.data import memory_bytes
     n, size = info.sizes['train'], info.size if isinstance(info.size, int) else max(info.size)
@@ -376,7 +391,9 @@ def _check_step_memory(cfg:Config, info, size:int):
         raise _bad(name, getattr(cfg, name), f"makes a step of {images} images of {size}x{size} through {cfg.model} hold about "
                    f"{need / 2**30:.0f} GiB, more than {where}'s {have / 2**30:.0f} GiB; give a smaller --image-size or --batch-size")
 
-def validation_points(cfg:Config, info) -> int:
+def validation_points(cfg:Config,  # a run's settings
+                      info,  # the dataset's `DatasetInfo`
+                     ) -> int:
     "How many points `cfg`'s runs on `info`'s data validate on (the test set where it stands in for validation)"
     from autodo.bias import valid_count
     if cfg.overfit: return info.sizes['test']
@@ -388,7 +405,9 @@ def _preset_hyper_batch(cfg:Config, info) -> int:
     try: return min(cfg.hyper_batch_size, max(1, validation_points(cfg, info)))
     except SplitError: return cfg.hyper_batch_size
 
-def check_sizes(cfg:Config, info):
+def check_sizes(cfg:Config,  # settings, made by `make_config` or by hand
+                info,  # the dataset's `DatasetInfo`
+               ):
     "Raise a `ConfigError` for a validation or model-selection size that `info`'s data cannot give (before any cell of a table starts)"
     from autodo.bias import SplitError, valid_count
     n, C = info.sizes['train'], info.num_classes

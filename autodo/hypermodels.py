@@ -43,7 +43,9 @@ class PerPoint(nn.Module):
     @property
     def shared(self) -> bool: return len(self.table) == 1
 
-    def rows(self, idx:torch.Tensor, grad:bool=True) -> Rows:
+    def rows(self, idx:torch.Tensor,  # points' indices `(B,)`, repeats allowed
+             grad:bool=True,  # rows as a leaf that requires grad (unless frozen)
+            ) -> Rows:
         "The rows of points `idx` (row 0 for all if shared), as a leaf that requires grad when `grad` (and the table is not frozen)"
         idx = torch.zeros_like(idx) if self.shared else idx.to(self.table.device)
         uniq, inverse = idx.unique(return_inverse=True)
@@ -70,7 +72,9 @@ class SparseRMSprop:
         self.steps, self.skipped = 0, 0
 
     @torch.no_grad()
-    def step(self, rows:dict, grads:dict):
+    def step(self, rows:dict,  # table name -> unique row indices the batch touched
+             grads:dict,  # table name -> their gradients, one row each
+            ):
         "One RMSprop step on the rows `rows[k]` (unique indices, e.g. `Rows.idx`) of table `k`, with gradients `grads[k]`"
         if unknown := sorted(set(rows) - set(self.tables)):
             raise ValueError(f"no table named {', '.join(unknown)}: this optimizer updates {', '.join(self.tables) or 'none'}")
@@ -135,7 +139,9 @@ class LearnedAugment(nn.Module):
         up = F.interpolate(x, scale_factor=self.upsample, mode='bilinear', align_corners=False)
         return F.interpolate(up, size=(H, W), mode='bilinear', align_corners=False, antialias=True)
 
-    def frame(self, df:pd.DataFrame, idx:torch.Tensor):
+    def frame(self, df:pd.DataFrame,  # a frame of the points, one row each (`learned_frame`)
+              idx:torch.Tensor,  # their indices
+             ):
         "Add what it learned for points `idx` as columns of `df` (`learned_frame`): here its raw table, `augment_0`, ..."
         for j, col in enumerate(self.params.at(idx).T): df[f'augment_{j}'] = col.numpy()
 
@@ -151,7 +157,9 @@ class AugmentModel(LearnedAugment):
         self.params = PerPoint(init, 1 if shared else n)
         self.upsample, self.tau = upsample, tau
 
-    def forward(self, x:torch.Tensor, lam:torch.Tensor) -> torch.Tensor:
+    def forward(self, x:torch.Tensor,  # images `(B, C, H, W)`
+                lam:torch.Tensor,  # the batch's rows `(B, 2K)`: probability then magnitude logits
+               ) -> torch.Tensor:
         "Warp images `x` `(B, C, H, W)` by affine transforms sampled from `lam` `(B, 2K)`"
         H, W = x.shape[-2:]
         u = self.upsample
@@ -170,7 +178,10 @@ AUGMENT_MODELS = {'SHA': lambda n, upsample=1: AugmentModel(n, shared=True, upsa
                   'SEP': lambda n, upsample=1: AugmentModel(n, upsample=upsample)}
 
 # %% ../nbs/07_hypermodels.ipynb #4578b967
-def soft_label_init(targets:torch.Tensor, num_classes:int, eps:float=0.05) -> torch.Tensor:
+def soft_label_init(targets:torch.Tensor,  # given labels `(n,)`
+                    num_classes:int,
+                    eps:float=0.05,  # label smoothing the start equals
+                   ) -> torch.Tensor:
     "Soft-label logits that equal label smoothing with `eps`: `ln(1 - C + C/eps) * (onehot - 0.5)`"
     scale = math.log(1 - num_classes + num_classes / eps)
     return scale * (F.one_hot(targets.long(), num_classes).float() - 0.5)
@@ -180,7 +191,10 @@ def point_weights(h:torch.Tensor) -> torch.Tensor:
     "Loss weights `softplus(h) / ln 2` (1 at `h = 0`)"
     return F.softplus(h) / math.log(2)
 
-def kl_soft(logits:torch.Tensor, soft_logits:torch.Tensor, symmetric:bool=False) -> torch.Tensor:
+def kl_soft(logits:torch.Tensor,  # the network's `(B, C)`
+            soft_logits:torch.Tensor,  # the batch's soft-label logits `(B, C)`
+            symmetric:bool=False,  # the mean of both directions
+           ) -> torch.Tensor:
     "Per-sample `KL(softmax(soft) || softmax(logits))`, or the mean of both directions"
     logq, logp = F.log_softmax(logits, 1), F.log_softmax(soft_logits, 1)
     kl = (logp.exp() * (logp - logq)).sum(1)
@@ -192,7 +206,10 @@ class LossTerm(nn.Module):
     diagnostics:tuple = ()  # the `learned_stats` keys a results table shows for it
     replaces_loss:bool = False  # whether its `per_sample` takes the place of the criterion (then only cross-entropy may be asked for)
 
-    def per_sample(self, logits:torch.Tensor, targets:torch.Tensor, value:torch.Tensor) -> torch.Tensor|None:
+    def per_sample(self, logits:torch.Tensor,  # the network's `(B, C)`
+                   targets:torch.Tensor,  # given labels `(B,)`
+                   value:torch.Tensor,  # the batch's rows of its table
+                  ) -> torch.Tensor|None:
         "A per-sample loss in place of cross-entropy, from the batch's rows `value` (None: cross-entropy stays)"
     def weight(self, value:torch.Tensor) -> torch.Tensor|None:
         "Per-sample weights of the loss, from the batch's rows `value` (None: no weights)"
@@ -296,11 +313,16 @@ class LossModel(nn.Module):
     @property
     def tables(self) -> list[PerPoint]: return list(self.named_tables.values())
 
-    def rows(self, idx:torch.Tensor, grad:bool=True) -> dict[str, Rows]:
+    def rows(self, idx:torch.Tensor,  # points' indices `(B,)`
+             grad:bool=True,  # rows as leaves that require grad
+            ) -> dict[str, Rows]:
         "The rows of each term's table for points `idx`, by the term's name"
         return {k: t.rows(idx, grad) for k, t in self.named_tables.items()}
 
-    def forward(self, logits:torch.Tensor, targets:torch.Tensor, rows:dict|None=None) -> torch.Tensor:
+    def forward(self, logits:torch.Tensor,  # the network's `(B, C)`
+                targets:torch.Tensor,  # given labels `(B,)`
+                rows:dict|None=None,  # `self.rows(idx)`: term name -> `Rows`
+               ) -> torch.Tensor:
         "Mean train loss of a batch; `rows` by term name, from `self.rows(idx)` (omit for mode NONE; other names are left alone)"
         if missing := [k for k in self.terms if k not in (rows or {})]:
             raise ValueError(f"the batch's rows of {', '.join(missing)} are missing: give rows=self.rows(idx)")
@@ -312,7 +334,9 @@ class LossModel(nn.Module):
         return per.mean()
 
 # %% ../nbs/07_hypermodels.ipynb #fe8ac236
-def hyper_bytes_per_point(tables:list[PerPoint], opt:SparseRMSprop|None=None) -> float:
+def hyper_bytes_per_point(tables:list[PerPoint],  # the `PerPoint` tables
+                          opt:SparseRMSprop|None=None,  # their optimizer, whose state counts too
+                         ) -> float:
     "Bytes of hyper-state (tables and optimizer state) per training point"
     n = max(len(t.table) for t in tables)
     total = sum(t.table.numel() * t.table.element_size() for t in tables)

@@ -38,14 +38,20 @@ def _need(ok:bool, name:str, v, what:str):
     "Raise `AutoDOInputError` saying that argument `name` is `v` and `what` it must be, unless `ok`"
     if not ok: raise AutoDOInputError(f"{name} is {_got(v)}: {what}")
 
-def check_int(v, name:str, low:int) -> int:
+def check_int(v,  # the value given
+              name:str,  # the argument's name, for the message
+              low:int,  # the smallest allowed
+             ) -> int:
     "`v` as an `int` if it is an integer (not a bool) >= `low`, else `AutoDOInputError`"
     try: i = None if isinstance(v, bool) else operator.index(v)
     except TypeError: i = None
     if i is None or i < low: raise AutoDOInputError(f"{name}={v!r} must be an integer >= {low}")
     return i
 
-def check_real(v, name:str, positive:bool=False) -> float:
+def check_real(v,  # the value given
+               name:str,  # the argument's name, for the message
+               positive:bool=False,  # 0 refused too
+              ) -> float:
     "`v` if it is a finite number >= 0 (> 0 if `positive`), not a bool, else `AutoDOInputError`"
     if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or v < 0 or (positive and v == 0):
         raise AutoDOInputError(f"{name}={v!r} must be a finite number {'> 0' if positive else '>= 0'}")
@@ -64,14 +70,19 @@ def check_index(t, n:int,
         if lo < 0 or hi >= n: raise AutoDOInputError(f"{name} holds {lo if lo < 0 else hi}: {kind} must lie in [0, {bound}={n})")
     return t
 
-def check_labels(t, num_classes:int, name:str, n:int) -> torch.Tensor:
+def check_labels(t,  # labels of the train points, indexed by point
+                 num_classes:int,
+                 name:str,  # the argument's name, for the message
+                 n:int,  # the train points (`n_train`)
+                ) -> torch.Tensor:
     "`t` if it holds one label in `[0, num_classes)` per training point (`n` of them), else `AutoDOInputError`"
     check_index(t, num_classes, name, 'labels', 'num_classes')
     if len(t) != n: raise AutoDOInputError(f"{name} has {len(t)} labels: it needs one per training point, n_train={n}")
     return t
 
 def same_length(parts:dict,  # tensors by name
-                of:str='') -> int:  # what they are part of, to start their names in messages
+                of:str='',  # what they are part of, to start their names in messages
+               ) -> int:
     "The length that all `parts` share, at least 1, else `AutoDOInputError` naming the odd one"
     (first, t), *rest = parts.items()
     n = len(t)
@@ -108,13 +119,18 @@ class _Training:
         return same_length(parts, of)
 
     @torch.no_grad()
-    def augment(self, x:torch.Tensor, idx:torch.Tensor) -> torch.Tensor:
+    def augment(self, x:torch.Tensor,  # a batch of float images `(B, C, H, W)`
+                idx:torch.Tensor,  # their points' indices `(B,)` in `[0, n_train)`
+               ) -> torch.Tensor:
         "Images `x` of points `idx` warped by affine transforms sampled from their learned augmentation (as they are)"
         self.check_batch(x=x, idx=idx)
         if self.aug_model is None: return x
         return self.aug_model(x, self.aug_model.params.rows(idx, grad=False).value.to(x.dtype))
 
-    def loss(self, logits:torch.Tensor, y:torch.Tensor, idx:torch.Tensor) -> torch.Tensor:
+    def loss(self, logits:torch.Tensor,  # the network's output `(B, num_classes)`
+             y:torch.Tensor,  # the batch's given (possibly noisy) labels
+             idx:torch.Tensor,  # its points' indices
+            ) -> torch.Tensor:
         "Mean train loss of a batch under its points' learned weights and soft labels (cross-entropy for loss='NONE')"
         self.check_batch(logits=logits, y=y, idx=idx)
         with torch.no_grad(): rows = self.loss_model.rows(idx, grad=False)
@@ -299,7 +315,10 @@ class AutoDO(_Training, _HyperSteps, _FusedSteps, _State):
         return f"AutoDO(n_train={self.n_train}, num_classes={self.num_classes}, augment={self.modes[0]!r}, loss={self.modes[1]!r})"
 
 # %% ../nbs/08_method.ipynb #dacb8e0c
-def batch_parts(batch, name:str, parts:str) -> tuple:
+def batch_parts(batch,  # a tuple or list, as a `DataLoader` gives it
+                name:str,  # the argument's name, for the message
+                parts:str,  # what it holds, e.g. 'x, y, idx'
+               ) -> tuple:
     "`batch` as a tuple of its `parts` (their names, comma-separated), else `AutoDOInputError`"
     _need(isinstance(batch, (tuple, list)) and len(batch) == len(parts.split(', ')), name, batch, f'it must be a tuple ({parts})')
     return tuple(batch)
@@ -361,7 +380,10 @@ def split_model(model:nn.Module,
     return features, head
 
 @torch.no_grad()
-def validation_features(features, aug_model:LearnedAugment|None, x:torch.Tensor) -> torch.Tensor:
+def validation_features(features,  # images -> the input of the last linear layer (`split_model`)
+                        aug_model:LearnedAugment|None,  # the learned augmentation, whose `resample` the images go through
+                        x:torch.Tensor,  # validation images
+                       ) -> torch.Tensor:
     "Features of validation images `x` as a hyper-step sees them (through `aug_model.resample`), without a graph"
     return features(aug_model.resample(x) if aug_model is not None else x)
 
@@ -415,12 +437,18 @@ class HyperStepError(ValueError):
     "Hyper-steps that mostly fail: the hyper settings diverge"
 
 # %% ../nbs/08_method.ipynb #72929c72
-def check_keys(d, name:str, keys:tuple) -> dict:
+def check_keys(d,  # a state, or part of one
+               name:str,  # where it is, for the message
+               keys:tuple,  # the keys it must have
+              ) -> dict:
     "`d` if it is a dict with `keys`, else `AutoDOInputError`"
     _need(isinstance(d, dict) and set(keys) <= set(d), name, d, f"it must be a dict with keys {', '.join(keys)}, from state_dict()")
     return d
 
-def check_tensors(got, mine:dict, name:str) -> dict:
+def check_tensors(got,  # tensors of a state, by table name
+                  mine:dict,  # this object's tensors, by table name
+                  name:str,  # where they are, for messages
+                 ) -> dict:
     "`got` if it is a dict of finite tensors with the names, shapes and dtypes of `mine`, else `AutoDOInputError`"
     _need(isinstance(got, dict) and all(isinstance(t, torch.Tensor) for t in got.values()), name, got,
           f"it must be a dict of tensors by table name ({', '.join(mine) or 'none'})")
@@ -437,7 +465,9 @@ def check_tensors(got, mine:dict, name:str) -> dict:
             raise AutoDOInputError(f"{at} holds {g[~ok][0].item()}: a saved state must be finite")
     return got
 
-def by_name(state, names:list) -> dict:
+def by_name(state,  # `AutoDO.state_dict()` output, of now or from before names
+            names:list,  # the names of the tables it learns, in their order
+           ) -> dict:
     "`state`, where it is of the format before tables had names (lists in the order of `names`), with its tables by name"
     if not isinstance(state, dict) or not isinstance(state.get('tables'), (list, tuple)): return state
     if len(state['tables']) != len(names):

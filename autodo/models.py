@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 # %% auto #0
 __all__ = ['MIN_SIZE', 'MODELS', 'Classifier', 'WideBlock', 'wide_resnet', 'resnet18', 'resnet18_imagenet', 'small_cnn',
-           'create_model', 'activation_bytes']
+           'create_model', 'sgd', 'activation_bytes']
 
 # %% ../nbs/04_models.ipynb #b1c98f27
 class Classifier(nn.Module):
@@ -33,7 +33,12 @@ class WideBlock(nn.Module):
         y = self.drop(self.conv1(self.act(self.bn1(x))))
         return self.conv2(self.act(self.bn2(y))) + self.short(x)
 
-def wide_resnet(depth:int=28, widen:int=10, channels:int=3, num_classes:int=10, dropout:float=0.) -> Classifier:
+def wide_resnet(depth:int=28,  # 6k + 4 layers
+                widen:int=10,  # width multiple of the stages
+                channels:int=3,  # of the input images
+                num_classes:int=10,
+                dropout:float=0.,  # inside each block
+               ) -> Classifier:
     "WRN-`depth`-`widen` for small images, as the original builds it"
     n, w = (depth - 4) // 6, [16, 16 * widen, 32 * widen, 64 * widen]
     layers = [nn.Conv2d(channels, w[0], 3, 1, 1)]
@@ -54,7 +59,10 @@ def _stage(cin:int, cout:int, blocks:int, stride:int) -> nn.Sequential:
     down = None if stride == 1 and cin == cout else nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
     return nn.Sequential(BasicBlock(cin, cout, stride, down), *[BasicBlock(cout, cout) for _ in range(blocks - 1)])
 
-def resnet18(channels:int=1, num_classes:int=10, depth:int=18) -> Classifier:
+def resnet18(channels:int=1,  # of the input images
+             num_classes:int=10,
+             depth:int=18,  # 6k + 2 layers: k basic blocks a stage
+            ) -> Classifier:
     "The original's ResNet for 28/32-pixel images: a 3x3 stem, three stages of `(depth-2)//6` basic blocks (16, 32, 64 channels), CELU"
     n = (depth - 2) // 6
     features = nn.Sequential(nn.Conv2d(channels, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU(), _stage(16, 16, n, 1),
@@ -63,7 +71,9 @@ def resnet18(channels:int=1, num_classes:int=10, depth:int=18) -> Classifier:
         if isinstance(m, nn.Conv2d): nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
     return Classifier(_celu(features), 64, num_classes)
 
-def resnet18_imagenet(channels:int=3, num_classes:int=1000) -> Classifier:
+def resnet18_imagenet(channels:int=3,  # of the input images
+                      num_classes:int=1000,
+                     ) -> Classifier:
     "torchvision's ResNet-18 (its He-normal start) with CELU, as the original trains on ImageNet"
     from torchvision.models import resnet18 as tv_resnet18
     net = tv_resnet18(num_classes=num_classes)
@@ -72,7 +82,10 @@ def resnet18_imagenet(channels:int=3, num_classes:int=1000) -> Classifier:
     return Classifier(_celu(features), net.fc.in_features, num_classes)
 
 # %% ../nbs/04_models.ipynb #6e88b1ea
-def small_cnn(channels:int=1, num_classes:int=10, width:int=32) -> Classifier:
+def small_cnn(channels:int=1,  # of the input images
+              num_classes:int=10,
+              width:int=32,  # channels of the first block (the others: twice)
+             ) -> Classifier:
     "Three conv-BN-ReLU blocks (two with max-pool), global average pool: a few seconds per epoch on a CPU for Digits"
     block = lambda i, o: [nn.Conv2d(i, o, 3, padding=1, bias=False), nn.BatchNorm2d(o), nn.ReLU()]
     features = nn.Sequential(*block(channels, width), nn.MaxPool2d(2), *block(width, 2 * width), nn.MaxPool2d(2),
@@ -84,16 +97,29 @@ MIN_SIZE = {'cnn': 4}  # the smallest images a network takes, in pixels: the sma
 MODELS = {'wrn28_10': lambda c, k: wide_resnet(28, 10, c, k), 'resnet18': resnet18,
           'resnet18_imagenet': resnet18_imagenet, 'cnn': small_cnn}
 
-def create_model(name:str, channels:int, num_classes:int) -> Classifier:
+def create_model(name:str,  # a key of `MODELS`
+                 channels:int,  # of the input images
+                 num_classes:int,
+                ) -> Classifier:
     "Model `name` (a key of `MODELS`) for images with `channels` and `num_classes` classes"
     if name not in MODELS: raise ValueError(f"model={name!r} is unknown; use one of {', '.join(MODELS)}")
     return MODELS[name](channels, num_classes)
+
+# %% ../nbs/04_models.ipynb #d5e6f7a8
+def sgd(params,  # the parameters to train
+        lr:float, momentum:float=0.9, weight_decay:float=1e-4) -> torch.optim.SGD:
+    "SGD with Nesterov momentum, as every network here trains"
+    return torch.optim.SGD(params, lr=lr, momentum=momentum, nesterov=True, weight_decay=weight_decay)
 
 # %% ../nbs/04_models.ipynb #f2a3b4c5
 from functools import lru_cache
 
 @lru_cache(maxsize=32)
-def activation_bytes(name:str, channels:int, num_classes:int, size:int) -> int:
+def activation_bytes(name:str,  # a key of `MODELS`
+                     channels:int,  # of the input images
+                     num_classes:int,
+                     size:int,  # the images' side, in pixels
+                    ) -> int:
     "Bytes of float32 layer outputs one image of `size` x `size` keeps for the backward pass through model `name` (on the meta device)"
     with torch.device('meta'): model = create_model(name, channels, num_classes)
     sizes = []

@@ -27,7 +27,7 @@ from .cleaning import flag_issues, run_probs
 from .policies import dataset_transforms
 from .hypermodels import learned_stats
 from .method import AutoDO, HyperStepError, all_sum, eval_mode, split_model, validation_features
-from .models import create_model
+from .models import create_model, sgd
 from .plots import plot_learning_curves, learned_figure, point_groups
 
 # %% auto #0
@@ -43,7 +43,8 @@ def warmup_cosine(epoch:int,  # epoch (for the hyper learning rate: hyper epoch,
                   epochs:int,  # length of the cosine
                   warmup:int,  # warm-up epochs
                   peak:float, final:float=1e-3,
-                  batch:int=0, batches:int=1) -> float:  # position in the epoch, for the per-batch warm-up
+                  batch:int=0, batches:int=1,  # position in the epoch, for the per-batch warm-up
+                 ) -> float:
     "Learning rate at `batch` of `epoch`: cosine from `peak` to `peak * final`, after a linear warm-up from `peak/10`"
     cos = lambda e: peak * (final + (1 - final) * (1 + math.cos(math.pi * e / epochs)) / 2)
     if epoch >= warmup: return cos(epoch)
@@ -85,7 +86,9 @@ def _world() -> tuple[int, int]:
     "`(rank, world size)` of this process, as `torchrun` sets them (`(0, 1)` without it)"
     return int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))
 
-def callback_tagged(cfg:Config, callbacks:list) -> Config:
+def callback_tagged(cfg:Config,  # a run's settings
+                    callbacks:list,  # all of its callbacks
+                   ) -> Config:
     "`cfg` with the `tag` of each callback that changes training added to its own: a run with them is another run, in other files"
     have = cfg.tag.split('-') if cfg.tag else []
     tags = [cb.tag for cb in callbacks if cb.tag and cb.tag not in have]
@@ -126,7 +129,9 @@ class RunCore:
         "Tensors summed over the processes of a data-parallel run (as they are in a single process)"
         return all_sum(list(ts)) if self.world > 1 else list(ts)
 
-    def epoch_seed(self, epoch:int, stream:int=0) -> int:
+    def epoch_seed(self, epoch:int,
+                   stream:int=0,  # 0 augmentation and order, 1 hyper-pass order, 2 validation order, 3 parts
+                  ) -> int:
         "Seed of one random stream of `epoch` (0: augmentation and training order, 1: hyper-pass order, 2: validation order, 3: parts)"
         return self.seed * 1000 + epoch + (0, 500, 700, 900)[stream]
 
@@ -216,8 +221,7 @@ class RunModel:
         if self.world > 1 and self.device.type == 'cuda': self.model = nn.SyncBatchNorm.convert_sync_batchnorm(self.model)
         self.net = self.model if self.world == 1 else nn.parallel.DistributedDataParallel(self.model)  # trains; hyper-steps use `model`
         self.weights = [p for p in self.model.parameters() if p.requires_grad]  # theta, all of it
-        self.opt = torch.optim.SGD(self.weights, lr=cfg.lr, momentum=cfg.momentum, nesterov=True,
-                                   weight_decay=cfg.weight_decay)
+        self.opt = sgd(self.weights, cfg.lr, cfg.momentum, cfg.weight_decay)
         self.ado = AutoDO(len(self.train_set), info.num_classes, augment=cfg.switches.learned_augment,
                           loss=cfg.switches.loss, targets=self.split.targets, symmetric=symmetric_soft_loss(cfg, info),
                           hyper_lr=cfg.hyper_lr,
@@ -305,13 +309,18 @@ class RunHyperSteps:
         except HyperStepError as e: raise HyperStepError(f"epoch {epoch}: {e}") from None
         return {f'hyper_{k}': v for k, v in s.items()}
 
-    def hyper_lr(self, epoch:int, step:int, steps:int) -> float:
+    def hyper_lr(self, epoch:int,  # the training epoch
+                 step:int,  # the hyper-step within its pass
+                 steps:int,  # hyper-steps in the pass
+                ) -> float:
         "The hyper learning rate of hyper-step `step` of `steps` in `epoch`: cosine over the hyper epochs, warm-up over the first ones"
         cfg = self.cfg
         return warmup_cosine(epoch - cfg.hyper_start, cfg.epochs - cfg.hyper_start, cfg.warmup_epochs, cfg.hyper_lr,
                              batch=step, batches=steps)
 
-    def fused_validation(self, epoch:int, steps:int) -> list:
+    def fused_validation(self, epoch:int,  # the training epoch
+                         steps:int,  # training steps in it
+                        ) -> list:
         "`(features, labels)` of each fused hyper-step's validation batch: as many points as the epoch trains on, forwarded once"
         cfg, B, vidx = self.cfg, self.cfg.hyper_batch_size, self.split.valid_idx
         order = vidx[torch.randperm(len(vidx), generator=torch.Generator().manual_seed(self.epoch_seed(epoch, 2)))][:steps * cfg.batch_size]
@@ -327,7 +336,11 @@ class RunHyperSteps:
 class RunEvaluation:
     "Evaluation: predictions and metrics on a split, and which epochs are evaluated"
     @torch.no_grad()
-    def predict(self, ds:IndexedDataset, idx:torch.Tensor, targets:torch.Tensor, features:bool=False):
+    def predict(self, ds:IndexedDataset,  # a dataset of the run
+                idx:torch.Tensor,  # its points to predict
+                targets:torch.Tensor,  # their labels
+                features:bool=False,  # also the inputs of the last layer
+               ):
         "Batches `(logits, targets)` (and `features` if asked) of the model in eval mode on points `idx` of `ds`, test-transformed"
         self.model.eval()
         size = max(self.cfg.batch_size, self.cfg.hyper_batch_size)
@@ -337,7 +350,10 @@ class RunEvaluation:
                 logits = self.model.classifier(f)
             yield (logits.float(), y, f.float()) if features else (logits.float(), y)
 
-    def evaluate(self, ds:IndexedDataset, idx:torch.Tensor, targets:torch.Tensor) -> dict:
+    def evaluate(self, ds:IndexedDataset,  # a dataset of the run
+                 idx:torch.Tensor,  # its points to evaluate
+                 targets:torch.Tensor,  # their labels
+                ) -> dict:
         "Loss, accuracy and per-class accuracy of the model on points `idx` of `ds`"
         C = self.info.num_classes
         hits, counts, loss_sum = (torch.zeros(n, device=self.device) for n in (C, C, 1))
@@ -402,7 +418,9 @@ class RunCheckpoints:
 
 _CHECKPOINT_KEYS = {'config', 'epoch', 'model', 'opt', 'ado', 'history'}
 
-def check_metrics(m:dict, num_classes:int|None=None):
+def check_metrics(m:dict,  # one epoch's metrics
+                  num_classes:int|None=None,  # the length of per-class lists (None: not checked)
+                 ):
     "A `ValueError` naming the first metric of epoch `m` that is not a finite number (an accuracy in [0, 1], per class: `num_classes`)"
     number = lambda a: isinstance(a, (int, float)) and not isinstance(a, bool) and math.isfinite(a)
     for k, v in m.items():
@@ -500,7 +518,9 @@ class DivergedError(AutodoError, ValueError):
 
 LEARNED_LIMIT = 1e4  # logits; a learned hyperparameter beyond this comes from a hyper learning rate far too large
 
-def divergence(run:RunCore, m:dict) -> tuple|None:
+def divergence(run:RunCore,  # a run after an epoch
+               m:dict,  # the epoch's metrics
+              ) -> tuple|None:
     "`(what, value, setting at fault)` of the first thing of the epoch with metrics `m` that is not finite, else None"
     tables = [t.table for t in run.ado.tables]
     if any(not torch.isfinite(t).all() or t.abs().max() > LEARNED_LIMIT for t in tables):
@@ -516,7 +536,9 @@ def _step_culprit(cfg:Config) -> str:
 
 class RunDivergence:
     "A diverged epoch: marked, with the setting most likely at fault"
-    def mark_diverged(self, epoch:int, what:str):
+    def mark_diverged(self, epoch:int,  # the epoch that diverged
+                      what:str,  # what went wrong, in one line
+                     ):
         "Note in the last good checkpoint that epoch `epoch` diverged (`what`), so that other settings may start the run afresh"
         p = self.paths['ckpt']
         if self.rank or not p.exists(): return
@@ -539,13 +561,18 @@ class StopOnDivergence(Callback):
 class ShortRunWarning(UserWarning):
     "A run too short for its hyperparameters to move"
 
-def movement_budget(cfg:Config, n_train:int, alpha:float=0.99) -> float:
+def movement_budget(cfg:Config,  # a run's settings
+                    n_train:int,  # its train points
+                    alpha:float=0.99,  # RMSprop's decay of the running squares
+                   ) -> float:
     "About how far one hyperparameter logit can move in a run of `cfg` on `n_train` points (see above)"
     S, E = n_train // cfg.hyper_batch_size or 1, cfg.epochs - cfg.hyper_start
     lrs = [warmup_cosine(e, E, cfg.warmup_epochs, cfg.hyper_lr, batch=S // 2, batches=S) for e in range(1, E, cfg.hyper_every)]
     return sum(lr * math.sqrt((1 - alpha ** S) / ((1 - alpha) * (1 - alpha ** (S * m)))) for m, lr in enumerate(lrs, 1))
 
-def soft_label_gap(num_classes:int, eps:float=0.05) -> float:
+def soft_label_gap(num_classes:int,
+                   eps:float=0.05,  # label smoothing of the soft labels' start
+                  ) -> float:
     "Logits between a starting soft label's class and the others: $\\ln(1 - C + C/\\varepsilon)$"
     return math.log(1 - num_classes + num_classes / eps)
 
@@ -566,7 +593,8 @@ def run_results(cfg:Config, history:list[dict],  # the run's configuration and p
                 *, eval_every:int, n_select:int,  # its evaluation schedule and model-selection points
                 soft_loss:str|None=None,  # the soft labels' loss ('symmetric' or 'kl'; None without soft labels)
                 peak_bytes:float=0, device:str='cpu', world:int=1,  # what it cost, and where
-                cleaning:dict|None=None) -> dict:  # what cleaning first removed (`Run.clean_split`), for the methods that clean
+                cleaning:dict|None=None,  # what cleaning first removed (`Run.clean_split`), for the methods that clean
+               ) -> dict:
     "A run's results: test errors under three protocols, per-class and minority accuracy, learned-hyperparameter statistics, cost"
     err = lambda m: round(100 * (1 - m['test_acc']), 4)
     evaluated = [m for m in history if 'test_acc' in m]
@@ -600,7 +628,10 @@ class RunResults:
                            peak_bytes=peak, device=str(self.device), world=self.world, cleaning=self.cleaning)
 
 # %% ../nbs/10_train.ipynb #6ca4fa79
-def warn_if_short(cfg:Config, n_train:int, num_classes:int):
+def warn_if_short(cfg:Config,  # a run's settings
+                  n_train:int,  # its train points
+                  num_classes:int,
+                 ):
     "A `ShortRunWarning` when the movement budget of a run of `cfg` on `n_train` points is below the soft-label gap"
     budget, gap = movement_budget(cfg, n_train), soft_label_gap(num_classes)
     touches, steps = len(range(cfg.hyper_start + 1, cfg.epochs, cfg.hyper_every)), n_train // cfg.hyper_batch_size or 1
