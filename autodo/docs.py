@@ -35,7 +35,8 @@ def execute_notebook(src:Path, dst:Path, flags=('slow', 'cuda')):
     write_nb(nb, dst)
 
 # %% ../nbs/15_docs.ipynb #bf570724
-_HIDDEN = re.compile(r'^#\|\s*hide\s*$', re.M)
+# cells whose outputs are not saved: hidden ones, and `show_doc` cards (the site renders them from the code as it is)
+_HIDDEN = re.compile(r'^#\|\s*hide\s*$|^show_doc\(', re.M)
 
 def _small_png(data:str) -> str:
     "A base64 PNG re-encoded with a 256-colour palette"
@@ -54,7 +55,7 @@ def _teaching(o:dict) -> dict|None:
     return {**o, 'data': data} if data else None
 
 def teaching_outputs(nb:dict) -> dict:
-    "`nb` with only the outputs that teach: none from `#| hide` cells, no standard error or widgets, figures as small PNGs"
+    "`nb` with only the outputs that teach: none from `#| hide` or `show_doc` cells, no standard error or widgets, figures as small PNGs"
     for c in nb['cells']:
         if c['cell_type'] == 'code':
             c['outputs'] = [] if _HIDDEN.search(''.join(c['source'])) else [t for o in c['outputs'] if (t := _teaching(o))]
