@@ -25,7 +25,10 @@ def _skip(flags):
         if str(d.get('eval', ['true'])[0]).lower() == 'false' or set(d) & set(flags): cell.source = ''
     return skip
 
-def execute_notebook(src:Path, dst:Path, flags=('slow', 'cuda')):
+def execute_notebook(src:Path,  # the notebook to run
+                     dst:Path,  # where to save the executed copy
+                     flags=('slow', 'cuda'),  # test flags whose cells run too (cells of other flags are skipped)
+                    ):
     "Run notebook `src` top to bottom in its folder and save it, outputs included, to `dst`"
     from execnb.nbio import read_nb, write_nb
     from execnb.shell import CaptureShell
@@ -189,7 +192,10 @@ def _papermill_command(pm:dict, name:str) -> str:
     args = [f"-y '{k}: {json.dumps(v)}'" if isinstance(v, (list, dict)) else f'-p {k} {v}' for k, v in pm.get('parameters', {}).items()]
     return ' '.join(['papermill', name, 'out.ipynb', *args])
 
-def run_note(pm:dict, name:str, scale:str) -> str:
+def run_note(pm:dict,  # the executed notebook's `papermill` metadata
+             name:str,  # the notebook's file name, for the command shown
+             scale:str,  # 'cpu' or 'paper'
+            ) -> str:
     "The note that names the run whose outputs a notebook shows"
     took = f"{pm['duration'] / 60:.0f} min" if pm.get('duration', 0) >= 60 else f"{pm.get('duration', 0):.0f} s"
     what = ("at CPU scale: a small CNN on the embedded Digits data, not the paper's models, data or numbers" if scale == 'cpu'
@@ -229,7 +235,9 @@ MATHJAX_LOADER = """window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\\\(', '
   document.head.appendChild(s); })();
 """
 
-def install_mathjax(dest:Path, cache:Path=Path.home() / '.cache' / 'autodo' / 'mathjax') -> Path:
+def install_mathjax(dest:Path,  # the folder of the site's assets
+                    cache:Path=Path.home() / '.cache' / 'autodo' / 'mathjax',  # where npm installs MathJax, once
+                   ) -> Path:
     "MathJax's CommonHTML build and fonts under `dest` (fetched once from the npm registry into `cache`)"
     src = cache / 'node_modules' / 'mathjax' / 'es5'
     if not (src / 'tex-chtml.js').exists():
@@ -262,7 +270,10 @@ def sidebar_yml() -> str:
     sections = [dict(section=k, contents=[f'{p}.ipynb' for p in v]) for k, v in NAV.items()]
     return yaml.safe_dump(dict(website=dict(sidebar=dict(contents=['index.ipynb', *sections]))), sort_keys=False)
 
-def mkdocs_config(proc:Path, out:Path, repo_url:str|None=None) -> dict:
+def mkdocs_config(proc:Path,  # the folder of the processed notebooks (the docs folder)
+                  out:Path,  # the folder the site is built into
+                  repo_url:str|None=None,  # the repository's address, linked from every page (None: no link)
+                 ) -> dict:
     "mkdocs configuration for the processed notebooks in `proc`: home, then the method, the reproduction and the tools (`NAV`)"
     from nbdev.config import get_config
     cfg = get_config()
@@ -282,14 +293,16 @@ def mkdocs_config(proc:Path, out:Path, repo_url:str|None=None) -> dict:
 _QUARTO_ATTRS = re.compile(r'\{target="_blank"[^}]*\}')
 
 def _in_source_order(cards:list, module:str|None) -> list:
-    "API cards (markdown cells) in the order their names are defined in `module`'s source, where it defines all of them"
+    "API cards (markdown cells) in the order their names (functions, classes, methods) are defined in `module`'s source, if all are"
     names = [re.search(r'^#{3,4} (\S+)', ''.join(c['source']), re.M) for c in cards]
-    lines = [m and re.search(rf'^(?:def|class) {re.escape(m.group(1).split(".")[-1])}\b', module, re.M)
-             for m in names] if module else [None]
+    where = lambda n: rf'^[ ]+def {re.escape(n.split(".")[-1])}\b' if '.' in n else rf'^(?:def|class) {re.escape(n)}\b'  # a method, or not
+    lines = [m and re.search(where(m.group(1)), module, re.M) for m in names] if module else [None]
     if not all(lines): return cards
     return [c for _, c in sorted(zip([m.start() for m in lines], cards), key=lambda t: t[0])]
 
-def quarto_to_mkdocs(nb:dict, module:str|None=None) -> dict:
+def quarto_to_mkdocs(nb:dict,  # a notebook as nbdev processed it for Quarto (its JSON)
+                     module:str|None=None,  # the source of the module it exports to, which orders its API cards
+                    ) -> dict:
     "A processed notebook with front matter as a title cell, `echo: false` cells as their markdown output, API cards in `module`'s order"
     import yaml
     cells, cards = [], []
@@ -345,7 +358,9 @@ def fix_anchors(site:Path):
             return f'href="{m.group(1)}#{best}"' if best else f'href="{m.group(1) or "#"}"'
         page.write_text(re.sub(r'href="((?![a-z]+:)[^"#]*)#([^"]+)"', fix, text))
 
-def source_pages(lib:Path, proc:Path):
+def source_pages(lib:Path,  # the package folder
+                 proc:Path,  # the folder of the processed notebooks (the docs folder)
+                ):
     "A page per module of the package in `proc/source/`, with numbered, anchored lines"
     (proc / 'source').mkdir(exist_ok=True)
     for p in sorted(lib.glob('[!_]*.py')):
