@@ -24,7 +24,10 @@ __all__ = ['SplitError', 'check_ratios', 'check_targets', 'valid_count', 'strati
 class SplitError(ValueError):
     "A data split that cannot be made, loaded or reused as asked"
 
-def check_ratios(ir, sr, nr) -> tuple[int, float, float]:
+def check_ratios(ir,  # imbalance ratio: an integer >= 1
+                 sr,  # subsample ratio, in (0, 1]
+                 nr,  # noise ratio, in [0, 1)
+                ) -> tuple[int, float, float]:
     "`(ir, sr, nr)` normalised to `(int, float, float)`, or a `SplitError` naming the bad one"
     if isinstance(ir, bool) or not isinstance(ir, numbers.Real) or float(ir) != int(ir) or ir < 1:
         raise SplitError(f"ir={ir!r}: the imbalance ratio must be an integer >= 1 (1 keeps the classes balanced)")
@@ -35,7 +38,8 @@ def check_ratios(ir, sr, nr) -> tuple[int, float, float]:
     return int(ir), float(sr), float(nr)
 
 # %% ../nbs/02_bias.ipynb #a4245d4e
-def check_targets(targets, num_classes:int) -> torch.Tensor:
+def check_targets(targets,  # labels: a 1-D tensor, array or list of integers
+                  num_classes:int) -> torch.Tensor:
     "`targets` as a 1-D `LongTensor` with values in `[0, num_classes)`, or a `SplitError`"
     t = torch.as_tensor(targets)
     if t.ndim != 1 or t.is_floating_point():
@@ -45,7 +49,9 @@ def check_targets(targets, num_classes:int) -> torch.Tensor:
         raise SplitError(f"targets hold labels outside [0, {num_classes}); pass the dataset's num_classes")
     return t.long()
 
-def valid_count(valid_size, n:int, num_classes:int) -> int:
+def valid_count(valid_size,  # a count of points (int) or a fraction of `n` in (0, 1)
+                n:int,  # points to take them from
+                num_classes:int) -> int:
     "`valid_size` (a count or a fraction of `n`) as a count that leaves room for every class on both sides"
     k = round(valid_size * n) if isinstance(valid_size, float) and valid_size < 1 else valid_size
     if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not num_classes <= k <= n - num_classes:
@@ -56,24 +62,37 @@ def valid_count(valid_size, n:int, num_classes:int) -> int:
     return int(k)
 
 # %% ../nbs/02_bias.ipynb #53af06a3
-def stratified_valid(targets:torch.Tensor, k:int, seed:int) -> tuple[np.ndarray, np.ndarray]:
+def stratified_valid(targets:torch.Tensor,  # labels of all the points
+                     k:int,  # validation points to take
+                     seed:int,  # seeds the shuffle
+                    ) -> tuple[np.ndarray, np.ndarray]:
     "Indices `(rest, valid)`: `k` validation points with the class proportions of `targets`"
     sss = StratifiedShuffleSplit(n_splits=1, test_size=k, random_state=seed)
     rest, valid = next(sss.split(np.zeros(len(targets)), targets.numpy()))
     return np.sort(rest), np.sort(valid)
 
-def subsample(idx:np.ndarray, sr:float, rng:np.random.Generator) -> np.ndarray:
+def subsample(idx:np.ndarray,  # point indices
+              sr:float,  # the share to keep, in (0, 1]
+              rng:np.random.Generator) -> np.ndarray:
     "A random `sr` share of `idx`"
     return idx if sr == 1 else np.sort(rng.choice(idx, round(sr * len(idx)), replace=False))
 
-def imbalance(idx:np.ndarray, targets:torch.Tensor, num_classes:int, ir:int, rng:np.random.Generator) -> np.ndarray:
+def imbalance(idx:np.ndarray,  # point indices
+              targets:torch.Tensor,  # labels of all the points (indexed by `idx`)
+              num_classes:int,
+              ir:int,  # imbalance ratio: the classes `>= C/2` keep 1/`ir` as many points as the others have
+              rng:np.random.Generator) -> np.ndarray:
     "All of `idx` in classes `< C/2` (`L` points) and `L // ir` random points of the classes `>= C/2`"
     if ir == 1: return idx
     minority = targets[idx].numpy() >= num_classes // 2
     major, minor = idx[~minority], idx[minority]
     return np.sort(np.concatenate([major, rng.choice(minor, min(len(major) // ir, len(minor)), replace=False)]))
 
-def label_noise(idx:np.ndarray, targets:torch.Tensor, num_classes:int, nr:float, rng:np.random.Generator):
+def label_noise(idx:np.ndarray,  # indices of the points that may be relabelled
+                targets:torch.Tensor,  # labels of all the points (a copy is changed)
+                num_classes:int,
+                nr:float,  # the share of `idx` to relabel, in [0, 1)
+                rng:np.random.Generator):
     "`(noisy targets, noise_idx)`: `round(nr * len(idx))` random points of `idx` relabelled uniformly over all classes"
     noise_idx = np.sort(rng.choice(idx, round(nr * len(idx)), replace=False))
     noisy = targets.clone()
@@ -118,7 +137,9 @@ class BiasedSplit:
                            'relabelled': count(clean[tr][self.noisy_mask[tr]])}, index=pd.RangeIndex(C, name='class'))
         return pd.concat([df, df.sum().to_frame('total').T]).rename_axis('class')
 
-    def plot(self, ax=None, log:bool=True):
+    def plot(self, ax=None,  # matplotlib axes to draw on (default: a new figure)
+             log:bool=True,  # a logarithmic count axis
+            ):
         "Bar plot of per-class counts before distortion, after it, and by noisy label"
         import matplotlib.pyplot as plt, seaborn as sns
         df = self.summary().drop(index='total')[['before', 'train', 'train_labels']]
@@ -274,7 +295,10 @@ def _check_same_data(split:BiasedSplit, targets:torch.Tensor, path:Path):
                              f"dataset of the same name used this results folder; delete {str(path.parent)!r} to start its runs "
                              "again on the data as it is now, or give this data another results root (--data)")
 
-def load_or_make_split(path, targets, num_classes:int, **kwargs) -> BiasedSplit:
+def load_or_make_split(path,  # the split file (`.pt`)
+                       targets,  # labels of the whole train set
+                       num_classes:int,
+                       **kwargs) -> BiasedSplit:
     "The split saved at `path` if its parameters match `kwargs`, else a new one saved there"
     path = Path(path)
     if path.exists():

@@ -35,7 +35,9 @@ def umask() -> int:
     old = os.umask(0o022); os.umask(old)
     return old
 
-def atomic_write(path, write):
+def atomic_write(path,  # the file to write (its folder is made)
+                 write,  # a function of the temporary file's `Path` that writes the content there
+                ):
     "Call `write(tmp_path)` on a fresh temporary file beside `path`, then rename it onto `path` (removed on failure)"
     path = Path(path)
     if path.is_dir() and not path.is_symlink(): raise LinkedFileError(f"{path} is a folder where autodo writes a file; "
@@ -54,7 +56,9 @@ def atomic_write(path, write):
                                                    "run the same command again (nothing half-written was left)") from e
         raise
 
-def open_plain(path, flags:int=os.O_RDONLY) -> int:
+def open_plain(path,  # the file to open; a symbolic link is refused
+               flags:int=os.O_RDONLY,  # `os.open` flags; with a write flag, a hard link is refused too
+              ) -> int:
     "A descriptor of `path` opened without following a symlink (mode as the umask gives), or a `LinkedFileError` if it is not a plain file"
     try: fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o666)  # NONBLOCK: a planted FIFO cannot hang us
     except OSError as e:
@@ -79,7 +83,9 @@ def _not_plain(path, what:str) -> LinkedFileError:
     return LinkedFileError(f"{path} is {what}; autodo opens its own files only directly, so that nobody can make it write "
                            "elsewhere: remove it and run again")
 
-def plain_path(path, folder:bool=False) -> Path:
+def plain_path(path,  # where a writer will write
+               folder:bool=False,  # a folder belongs there, not a file
+              ) -> Path:
     "`path` if nothing is there or a plain file (a folder if `folder`), for writers that cannot use `open_plain`; else a `LinkedFileError`"
     p = Path(path)
     if p.is_symlink() or (p.exists() and (p.is_dir() != folder or not (p.is_dir() or p.is_file()))):
@@ -114,7 +120,8 @@ def runtime_fields(cls) -> tuple:
 def _as_dict(cfg) -> dict: return asdict(cfg) if is_dataclass(cfg) else dict(cfg)
 
 def identity(cfg,  # a config dataclass, or its dictionary
-             like=None) -> dict:  # the config dataclass whose `runtime` fields to leave out (default: `cfg`'s own)
+             like=None,  # the config dataclass whose `runtime` fields to leave out (default: `cfg`'s own)
+            ) -> dict:
     "The settings of `cfg` that make a run what it is, as JSON would store them"
     like = cfg if like is None else like
     runtime = runtime_fields(like) if is_dataclass(like) else ()
@@ -126,7 +133,10 @@ def field_defaults(cls) -> dict:
     return {f.name: f.default if f.default is not none else f.default_factory() for f in dataclasses.fields(cls)
             if f.default is not none or f.default_factory is not none}
 
-def config_diff(mine, theirs, defaults=None) -> dict:
+def config_diff(mine,  # this run's settings: a config dataclass or its dict
+                theirs,  # the settings to compare with (e.g. a saved run's `config`)
+                defaults=None,  # values for the fields `theirs` lacks (e.g. `field_defaults`)
+               ) -> dict:
     "`{field: (theirs, mine)}` for each identity field of `mine` that differs (`defaults` fills fields `theirs` lacks)"
     a, b = identity(mine), identity({**(_as_dict(defaults) if defaults is not None else {}), **_as_dict(theirs)}, like=mine)
     return {k: (b.get(k), v) for k, v in a.items() if b.get(k) != v}
@@ -155,7 +165,10 @@ class SettingError(AutodoError, ValueError):
 # what each annotation accepts
 _KINDS = {'int': numbers.Integral, 'float': numbers.Real, 'str': str, 'bool': bool, 'list': list, 'dict': dict}
 
-def check_field(obj, f:dataclasses.Field, error=SettingError):
+def check_field(obj,  # a dataclass instance
+                f:dataclasses.Field,  # one of its fields, declared with `setting`
+                error=SettingError,  # the exception class to raise
+               ):
     "Raise `error` naming the flag if field `f` of dataclass `obj` is outside the range, choices or form of its `setting`"
     v, m = getattr(obj, f.name), f.metadata
     bad = lambda need: error(f"{f.name}={v!r} ({flags_of(f)[0]}) {need}")
@@ -176,7 +189,10 @@ def check_field(obj, f:dataclasses.Field, error=SettingError):
     elif not math.isfinite(v) or v < (low or 0) or (positive and v == 0) or (below is not None and v >= below):
         raise bad(f"must be a finite number {'> 0' if positive else f'>= {low or 0}'}" + (f" and < {below}" if below is not None else ''))
 
-def check_fields(obj, error=SettingError, skip=()):
+def check_fields(obj,  # a dataclass instance
+                 error=SettingError,  # the exception class to raise
+                 skip=(),  # names of the fields left unchecked
+                ):
     "`check_field` for every field of dataclass `obj` but `skip`"
     for f in dataclasses.fields(obj):
         if f.name not in skip: check_field(obj, f, error)
@@ -187,7 +203,9 @@ OUTPUTS = {'ckpt': '.ckpt', 'metrics': '.jsonl', 'results': '.json', 'notebook':
 
 NAME = re.compile(r'[A-Za-z0-9][A-Za-z0-9._+-]{0,63}')
 
-def check_name(value:str, what:str) -> str:
+def check_name(value:str,  # a name that becomes part of file paths
+               what:str,  # the setting it comes from, for the message
+              ) -> str:
     "`value` if it is safe as one path component (letters, digits, `. _ + -`, at most 64), else a `ValueError` naming `what`"
     if not isinstance(value, str) or not NAME.fullmatch(value):
         raise ValueError(f"{what}={value!r} cannot name files: use at most 64 letters, digits, '.', '_', '+' or '-', "
@@ -213,7 +231,9 @@ def run_name(cfg) -> str:
     extra = frozen + (f"_{check_name(c['tag'], 'tag')}" if c.get('tag') else '') + ('_paper' if c.get('scale') == 'paper' else '')
     return f"{check_name(c['method'], 'method')}_{cell_name(c)}{extra}"
 
-def failed_flag(filename, outputs:dict) -> str:
+def failed_flag(filename,  # the file an `OSError` names (None or '': none)
+                outputs:dict,  # flag -> the path it gave
+               ) -> str:
     "The flag of `outputs` (flag -> the path it gave) whose path is `filename`, lies under it or above it; else `--data`"
     if filename:
         f = Path(filename).absolute()
@@ -221,7 +241,9 @@ def failed_flag(filename, outputs:dict) -> str:
             if p is not None and ((q := Path(p).absolute()) == f or f in q.parents or q in f.parents): return flag
     return '--data'
 
-def os_error(e:OSError, outputs:dict|None=None) -> str:
+def os_error(e:OSError,
+             outputs:dict|None=None,  # flag -> the path it gave, for the command's own outputs (None: only --data)
+            ) -> str:
     "An `OSError` as one line that names the file, the flag that gave it (`outputs`: flag -> path; else --data) and what to do"
     if getattr(e, 'errno', None) == errno.ENOSPC: return str(e) if isinstance(e, DiskFullError) else f"no space left on the disk ({e})"
     filename = getattr(e, 'filename', None)
@@ -248,7 +270,9 @@ class RunStore:
                                                      "remove the link (give --data another root to write elsewhere)")
         return d
 
-    def path(self, cfg, kind:str) -> Path:
+    def path(self, cfg,  # a run's settings: a `Config` or its dict
+             kind:str,  # a key of `OUTPUTS`, or 'tb'
+            ) -> Path:
         "Path of output `kind` of `cfg`'s run: a key of `OUTPUTS`, or 'tb' (its tensorboard folder)"
         if kind == 'tb': return self.run_dir(cfg) / 'tb' / run_name(cfg)
         if kind not in OUTPUTS: raise ValueError(f"kind={kind!r} is unknown; use one of tb, {', '.join(OUTPUTS)}")
@@ -258,7 +282,10 @@ class RunStore:
         "The split file of `cfg`'s cell: shared by every method of the same dataset, run, ratios, ablations and split settings"
         return self.run_dir(cfg) / f"data_{split_name(cfg)}.pt"
 
-    def table_stem(self, dataset:str, scale:str, protocol:str) -> Path:
+    def table_stem(self, dataset:str,
+                   scale:str,  # 'cpu' or 'paper'
+                   protocol:str,  # a key of `PROTOCOLS`: best, final or valid
+                  ) -> Path:
         "Stem of a rendered table (`.md`, `.html`, `.png` are added)"
         return self.root / check_name(dataset, 'dataset') / f'table_{scale}_{protocol}'
 
@@ -309,7 +336,9 @@ class RunStore:
 # %% ../nbs/00_core.ipynb #cd46265a
 def _number(v, low, high) -> bool: return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v) and low <= v <= high
 
-def check_results(r, schema=None):
+def check_results(r,  # the parsed JSON of a results file
+                  schema=None,  # a config dataclass (or instance) whose settings check `r['config']` (None: unchecked)
+                 ):
     "A `ValueError` saying what is wrong in results `r`: no config, counts, errors out of range, config values outside `schema`'s settings"
     if not isinstance(r, dict) or not isinstance(r.get('config'), dict): raise ValueError('no config in it')
     n, epochs = r.get('epochs_run'), r['config'].get('epochs')
@@ -332,7 +361,9 @@ def torch_load_error(e:Exception) -> str:
     detail = f'{type(e).__name__}: {line}' if line and len(line) < 100 and not line.startswith('Weights only') else type(e).__name__
     return f'it is not a file that torch.save wrote, or it was cut short ({detail})'
 
-def read_results(path, schema=None) -> dict:
+def read_results(path,  # a run's results `.json`
+                 schema=None,  # a config dataclass (or instance) whose settings check its config (None: unchecked)
+                ) -> dict:
     "The results dictionary in `path`, or a `CorruptResultsError` naming the file, what is wrong and the fix (`check_results`)"
     try:
         with os.fdopen(open_plain(path), 'rb') as f: r = json.loads(f.read())

@@ -212,7 +212,10 @@ register_dataset(DatasetInfo('Digits', 10, 1, 28, (0.1557,), (0.2773,), {'train'
 class DatasetFilesMissing(FileNotFoundError):
     "Files a dataset needs are not under its root"
 
-def missing_files(info:DatasetInfo, root, split:str) -> list[str]:
+def missing_files(info:DatasetInfo,
+                  root,  # the folder holding the dataset's files
+                  split:str,  # 'train' or 'test': a key of `info.files`
+                 ) -> list[str]:
     "Paths under `root` that `split` of `info` needs and that do not exist (`a|b`: either will do)"
     root = Path(root)
     return [f for f in info.files[split] if not any((root / alt).exists() for alt in f.split('|'))]
@@ -358,7 +361,9 @@ def stack_images(images:Iterable, size:tuple, channels:int,
         out[i] = x if tuple(x.shape[-2:]) == size else resize(x, list(size), antialias=True)
     return out
 
-def channel_stats(images:torch.Tensor, chunk:int=4096) -> tuple[tuple, tuple]:
+def channel_stats(images:torch.Tensor,  # `uint8` `(N, C, H, W)`
+                  chunk:int=4096,  # images converted to float at a time (bounds the memory used)
+                 ) -> tuple[tuple, tuple]:
     "Per-channel mean and standard deviation of `uint8` images `(N, C, H, W)` scaled to [0, 1]"
     s = s2 = 0.
     for b in images.split(chunk):
@@ -658,12 +663,18 @@ def _list_folder(path:Path) -> tuple[tuple, tuple]:
 # %% ../nbs/01_data.ipynb #c9d40caa
 class _FolderSplit(Dataset):
     "One split of your own image folder: items `(uint8 image, label)` decoded on access; `targets`, and `shapes` from file headers"
-    def __init__(self, files:list, targets:list): self.files, self.targets = files, targets
+    def __init__(self, files:list,  # image files, one per item
+                 targets:list,  # their labels (class indices)
+                ):
+        self.files, self.targets = files, targets
     def __len__(self): return len(self.files)
 
     def __getitem__(self, i): return self.image(i), self.targets[i]
 
-    def image(self, i:int, scale:float|None=None, bits:int|None=None) -> torch.Tensor:
+    def image(self, i:int,
+              scale:float|None=None,  # float images: the factor to 0..255 (as in `image_tensor`)
+              bits:int|None=None,  # integer images: the bit depth they were taken at (as in `image_tensor`)
+             ) -> torch.Tensor:
         "Image `i` as `uint8` `(C, H, W)` (`image_tensor`; the folder's `_depth` where given)"
         f = self.files[i]
         if _wide_colour(f): return _converted(f, _wide_colour_pixels(f), scale, bits)

@@ -23,11 +23,18 @@ __all__ = ['load_run', 'find_run', 'test_predictions', 'tsne', 'density_figure',
 
 # %% ../nbs/12_density.ipynb #b5164370
 def load_run(results:dict,  # a finished run's results, from `find_run` or `RunStore.runs`
-             root) -> Run:  # the results root it lies in (wherever the run was made)
+             root,  # the results root it lies in (wherever the run was made)
+            ) -> Run:
     "The finished run of `results`, with its data, split, model and learned tables restored (on the CPU)"
     return Run(Config(**{**results['config'], 'root': str(root), 'progress': False, 'device': 'cpu'})).restore()
 
-def find_run(root, dataset:str, method:str, ir:int, nr:float, run:int=0, **where) -> dict:
+def find_run(root,  # the results root
+             dataset:str,
+             method:str,
+             ir:int,  # imbalance ratio
+             nr:float,  # noise ratio
+             run:int=0,  # run number
+             **where) -> dict:
     "The results of the one finished run of `method` on `dataset` (IR, NR, run, and `where`; None: any) under `root`"
     usual = dict(sr=1.0, tag='', freeze='', overfit=False, oversplit=False)
     where = {k: v for k, v in dict(usual, **where).items() if v is not None}
@@ -50,13 +57,17 @@ def find_run(root, dataset:str, method:str, ir:int, nr:float, run:int=0, **where
     return found[0]
 
 # %% ../nbs/12_density.ipynb #6d3e831f
-def test_predictions(run:Run, max_points:int=2000, seed:int=0):
+def test_predictions(run:Run,  # a finished run (`load_run`)
+                     max_points:int=2000,
+                     seed:int=0,  # seeds the choice of the subset
+                    ):
     "`(features, labels, predictions)` of up to `max_points` test points (a fixed random subset), from `Run.predict`"
     idx = torch.randperm(len(run.test_set), generator=torch.Generator().manual_seed(seed))[:max_points].sort().values
     logits, y, f = (torch.cat(t).cpu() for t in zip(*run.predict(run.test_set, idx, run.test_set.targets, features=True)))
     return f.numpy(), y.numpy(), logits.argmax(1).numpy()
 
-def tsne(features:np.ndarray, seed:int=0) -> np.ndarray:
+def tsne(features:np.ndarray,  # `(N, D)`, N >= 2
+         seed:int=0) -> np.ndarray:
     "2-D t-SNE embedding (scikit-learn, PCA start)"
     from sklearn.manifold import TSNE
     return TSNE(2, perplexity=min(30, len(features) - 1), init='pca', random_state=seed).fit_transform(features)
@@ -89,7 +100,14 @@ def point_frame(run:Run) -> pd.DataFrame:
     return point_groups(run.point_frame(), run.info.num_classes)
 
 # %% ../nbs/12_density.ipynb #43429e27
-def density_figures(root, dataset:str, ir:int, nr:float, run:int=0, out=None, max_points:int=2000, **where) -> dict:
+def density_figures(root,  # the results root holding the runs
+                    dataset:str,
+                    ir:int,  # the column's imbalance ratio
+                    nr:float,  # its noise ratio
+                    run:int=0,  # run number
+                    out=None,  # folder to write the PNGs to (None: nothing written)
+                    max_points:int=2000,  # test points in each t-SNE
+                    **where) -> dict:
     "The density figures of one table column (baseline, FAA, else RAA, else neither, and AutoDO lambda^{A,W,S}), and what AutoDO learned"
     find = lambda m: find_run(root, dataset, m, ir, nr, run, **where)
     found = {'baseline': find('baseline')}

@@ -147,7 +147,8 @@ def _trained(cell:dict) -> bool: return TRAINED_TAG in cell.get('metadata', {}).
 
 def output_differences(saved:dict, fresh:dict,
                        rtol:float=0.15, atol:float=1e-3,  # how far a number may move: atol + rtol * |saved|
-                       pixels:float=0.05) -> list[str]:  # how far a figure's mean grey level may move (0-1)
+                       pixels:float=0.05,  # how far a figure's mean grey level may move (0-1)
+                      ) -> list[str]:
     "Where the outputs of `fresh` differ from those `saved` of the same notebook: other kinds of output, texts, figures"
     if [''.join(c['source']) for c in _code_cells(saved)] != [''.join(c['source']) for c in _code_cells(fresh)]:
         return ['the code cells differ: save the outputs of the current notebook']
@@ -205,7 +206,8 @@ def run_note(pm:dict,  # the executed notebook's `papermill` metadata
 
 def save_run_outputs(executed:Path,  # papermill's output notebook
                      src:Path|None=None,  # the notebook it ran; default: papermill's input path
-                     scale:str='cpu') -> Path:  # the run's scale, for the note
+                     scale:str='cpu',  # the run's scale, for the note
+                    ) -> Path:
     "Give notebook `src` the teaching outputs of its papermill run `executed`, under a note naming the run"
     run = json.loads(Path(executed).read_text())
     pm = run['metadata'].get('papermill')

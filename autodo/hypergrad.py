@@ -11,13 +11,23 @@ __all__ = ['SOLVERS', 'hvp', 'neumann_solve', 'cg_solve', 'identity_solve', 'hyp
 # %% ../nbs/05_hypergrad.ipynb #9a63fcaf
 def _dot(a, b): return sum((x * y).sum() for x, y in zip(a, b))
 
-def hvp(train_grads:list, params:list, v:list, reduce=None) -> list:
+def hvp(train_grads:list,  # gradients of the train loss with respect to `params`, made with `create_graph=True`
+        params:list,  # the parameters $\theta$ (tensors)
+        v:list,  # the vector, one tensor per parameter
+        reduce=None,  # applied to the product, e.g. a sum over processes (None: none)
+       ) -> list:
     "Hessian-vector product $Hv$ by differentiating `train_grads` (made with `create_graph=True`) once more, summed by `reduce`"
     from torch import autograd
     h = list(autograd.grad(train_grads, params, grad_outputs=v, retain_graph=True))
     return reduce(h) if reduce else h
 
-def neumann_solve(train_grads, params, v, iters:int, alpha:float, reduce=None) -> list:
+def neumann_solve(train_grads,  # as in `hvp`
+                  params,
+                  v,  # the right-hand side (validation-loss gradients), one tensor per parameter
+                  iters:int,  # terms of the series after the first
+                  alpha:float,  # scale of each term; the series converges where `alpha` times $H$'s eigenvalues lie in (0, 2)
+                  reduce=None,  # as in `hvp`
+                 ) -> list:
     "$p = \\alpha \\sum_{j=0}^{iters} (I - \\alpha H)^j v$"
     term, total = list(v), list(v)
     for _ in range(iters):
@@ -25,7 +35,14 @@ def neumann_solve(train_grads, params, v, iters:int, alpha:float, reduce=None) -
         total = [s + t for s, t in zip(total, term)]
     return [alpha * s for s in total]
 
-def cg_solve(train_grads, params, v, iters:int, alpha:float=0., reduce=None, tol:float=1e-12) -> list:
+def cg_solve(train_grads,  # as in `hvp`
+             params,
+             v,  # the right-hand side (validation-loss gradients), one tensor per parameter
+             iters:int,  # most steps
+             alpha:float=0.,  # not used (the solvers share one signature)
+             reduce=None,  # as in `hvp`
+             tol:float=1e-12,  # stop once the residual's squared norm is at most this
+            ) -> list:
     "Conjugate gradients on $Hp = v$, at most `iters` steps (`alpha` is not used)"
     x = [t.new_zeros(t.shape) for t in v]
     r, d = list(v), list(v)
@@ -40,7 +57,13 @@ def cg_solve(train_grads, params, v, iters:int, alpha:float=0., reduce=None, tol
         d = [a + (rs / rs_old) * b for a, b in zip(r, d)]
     return x
 
-def identity_solve(train_grads, params, v, iters:int=0, alpha:float=0., reduce=None) -> list:
+def identity_solve(train_grads,
+                   params,
+                   v,  # the right-hand side, returned as it is
+                   iters:int=0,  # not used (the solvers share one signature)
+                   alpha:float=0.,  # not used
+                   reduce=None,  # not used
+                  ) -> list:
     "$p = v$: $H$ taken as the identity (the one-step unrolled gradient's direction)"
     return list(v)
 

@@ -44,7 +44,8 @@ def suspect_scores(points:pd.DataFrame,  # a run's per-point table (`Run.points`
 # %% ../nbs/16_labels.ipynb #ccf6d1a8
 def ranking_quality(scores:pd.DataFrame,  # `suspect_scores`
                     noisy,  # whether each label is wrong (known where the noise was injected)
-                    labels) -> pd.DataFrame:  # the given labels
+                    labels,  # the given labels
+                   ) -> pd.DataFrame:
     "Per ranking: AUROC of the wrong labels (pooled, and within each given label) and precision at k, the number of wrong labels"
     from sklearn.metrics import roc_auc_score
     noisy, labels, k = np.asarray(noisy, bool), np.asarray(labels), int(np.sum(noisy))
@@ -81,7 +82,12 @@ def report_run(dataset:str='Digits',  # a dataset of `autodo.data.DATASETS`, or 
     else: run.restore()
     return run
 
-def suspects(run:Run, ranking:str='confident_learning', top:int|None=20, cl_folds:int=4, cl_epochs:int=30) -> pd.DataFrame:
+def suspects(run:Run,  # a finished run (`load_run`)
+             ranking:str='confident_learning',  # one of `RANKINGS`
+             top:int|None=20,
+             cl_folds:int=4,  # confident learning: models, each trained out of sample on the other folds
+             cl_epochs:int=30,  # confident learning: epochs of each model
+            ) -> pd.DataFrame:
     "The `top` most suspect labels of `run`'s train points by `ranking` (None: all): source, given and suggested label, score"
     if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
         raise LabelIssueError(f"top={top!r} (--top) must be at least 1")
@@ -126,7 +132,8 @@ def suspects_figure(suspects:pd.DataFrame,  # from `label_issues`
 # %% ../nbs/16_labels.ipynb #047451ff
 def save_report(found:pd.DataFrame,  # from `suspects`
                 run:Run, ranking:str,  # the run and ranking that found them
-                out=None) -> Path:  # the stem of the files (default: beside the run's split, named by ranking and cell)
+                out=None,  # the stem of the files (default: beside the run's split, named by ranking and cell)
+               ) -> Path:
     "Write the suspects to `{out}.csv` and their thumbnails to `{out}.png`; returns the stem"
     import matplotlib.pyplot as plt
     who = '' if ranking == 'confident_learning' else f'_{run.cfg.method}'
@@ -157,7 +164,9 @@ def ranking_benchmark(dataset:str='Digits', runs=(0, 1, 2),  # the dataset, and 
         rows += [dict(run=r, ranking=k, **q.loc[k], seconds=cost[k]) for k in q.index]
     return pd.DataFrame(rows)
 
-def benchmark_table(df:pd.DataFrame, fmt:str='.3f') -> pd.DataFrame:
+def benchmark_table(df:pd.DataFrame,  # `ranking_benchmark` output: a row per ranking and run
+                    fmt:str='.3f',  # format of the scores (seconds: whole)
+                   ) -> pd.DataFrame:
     "`ranking_benchmark` as mean ± std over runs, best AUROC first"
     g = df.groupby('ranking')[['auroc', 'auroc_within_label', 'precision_at_k', 'seconds']]
     m, s = g.mean(), g.std(ddof=1).fillna(0)

@@ -19,18 +19,24 @@ GCE_Q = 0.7  # Zhang and Sabuncu's q for CIFAR
 SCE_ALPHA, SCE_BETA, SCE_A = 0.1, 1.0, -4.0  # Wang et al.'s alpha, beta and log-zero clip A for CIFAR-10
 LA_TAU = 1.0  # Menon et al.'s tau
 
-def cross_entropy(logits:torch.Tensor, y:torch.Tensor) -> torch.Tensor:
+def cross_entropy(logits:torch.Tensor,  # `(B, C)`
+                  y:torch.Tensor,  # class indices `(B,)`
+                 ) -> torch.Tensor:
     "Per-sample cross-entropy"
     return F.cross_entropy(logits, y, reduction='none')
 
-def generalized_cross_entropy(logits:torch.Tensor, y:torch.Tensor, q:float=GCE_Q) -> torch.Tensor:
+def generalized_cross_entropy(logits:torch.Tensor,  # `(B, C)`
+                              y:torch.Tensor,  # class indices `(B,)`
+                              q:float=GCE_Q,  # in (0, 1]: 1 gives the MAE $1 - p_y$, towards 0 the cross-entropy
+                             ) -> torch.Tensor:
     "Per-sample $(1 - p_y^q) / q$"
     p_y = F.log_softmax(logits, 1).gather(1, y[:, None])[:, 0].exp()
     return (1 - p_y ** q) / q
 
 def symmetric_cross_entropy(logits:torch.Tensor, y:torch.Tensor,
                             alpha:float=SCE_ALPHA, beta:float=SCE_BETA,  # weights of cross-entropy and of reverse cross-entropy
-                            A:float=SCE_A) -> torch.Tensor:  # the one-hot label's log 0, clipped
+                            A:float=SCE_A,  # the one-hot label's log 0, clipped
+                           ) -> torch.Tensor:
     "Per-sample $\\alpha\\,CE + \\beta\\,RCE$, with $RCE = -A (1 - p_y)$"
     logp_y = F.log_softmax(logits, 1).gather(1, y[:, None])[:, 0]
     return alpha * -logp_y + beta * -A * (1 - logp_y.exp())
@@ -38,7 +44,8 @@ def symmetric_cross_entropy(logits:torch.Tensor, y:torch.Tensor,
 BASE_LOSSES = {'CE': cross_entropy, 'GCE': generalized_cross_entropy, 'SCE': symmetric_cross_entropy}
 
 # %% ../nbs/06a_losses.ipynb #0be6382b
-def class_log_prior(targets:torch.Tensor, num_classes:int) -> torch.Tensor:
+def class_log_prior(targets:torch.Tensor,  # labels of the train points
+                    num_classes:int) -> torch.Tensor:
     "$\\log \\pi$: the log share of each class among `targets`, a class without any counted as one"
     counts = torch.bincount(targets.long(), minlength=num_classes).clamp(min=1).float()
     return (counts / counts.sum()).log()
@@ -59,7 +66,9 @@ class Criterion(nn.Module):
         self.name, self.tau, self.base = name, tau, BASE_LOSSES[name.removeprefix('LA').lstrip('_') or 'CE']
         self.register_buffer('log_prior', class_log_prior(targets, num_classes) if adjusted else None, persistent=False)
 
-    def forward(self, logits:torch.Tensor, y:torch.Tensor) -> torch.Tensor:
+    def forward(self, logits:torch.Tensor,  # `(B, C)`
+                y:torch.Tensor,  # class indices `(B,)`
+               ) -> torch.Tensor:
         "One loss per point"
         return self.base(logits if self.log_prior is None else logits + self.tau * self.log_prior, y)
 

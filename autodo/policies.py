@@ -232,7 +232,10 @@ RANDAUGMENT_OPS = [  # name, low, high, signed
 
 class RandAugment(Policy):
     "RandAugment: `n` ops per image drawn from the paper's 11, at magnitude `m` of 30"
-    def __init__(self, n:int, m:float, ops=RANDAUGMENT_OPS):
+    def __init__(self, n:int,  # ops applied to each image
+                 m:float,  # magnitude, in [0, 30]
+                 ops=RANDAUGMENT_OPS,  # `(name, low, high, signed)` of each op to draw from
+                ):
         if n < 0 or not 0 <= m <= 30: raise ValueError(f"RandAugment(n={n}, m={m}): n must be >= 0 and m in [0, 30]")
         self.n, self.m, self.ops = n, m, ops
         self.names = [o[0] for o in ops]
@@ -250,7 +253,10 @@ class RandAugment(Policy):
 
 class RandSubAugment(RandAugment):
     "RandAugment restricted to its first six ops, which leave the geometry alone"
-    def __init__(self, n:int, m:float): super().__init__(n, m, RANDAUGMENT_OPS[:6])
+    def __init__(self, n:int,  # ops applied to each image
+                 m:float,  # magnitude, in [0, 30]
+                ):
+        super().__init__(n, m, RANDAUGMENT_OPS[:6])
 
 # %% ../nbs/03_policies.ipynb #2ca6bd09
 @lru_cache(maxsize=1)
@@ -262,7 +268,9 @@ class TablePolicy(Policy):
     "A policy given as a table of sub-policies `[[op, probability, level], ...]`"
     kind = 'AUTO'
     warp_budget = 2 ** 22  # most `warp_index` entries kept per image size (32 MB): FAA's 660 warps at 32x32, not at 224x224
-    def __init__(self, dataset:str|None=None, table:str|None=None):
+    def __init__(self, dataset:str|None=None,  # a dataset family with a published table (a key of `policies.json`'s `dataset_policy`)
+                 table:str|None=None,  # a table by name, used instead of the dataset's
+                ):
         spec = load_policy_tables()
         if table is None:
             tables = spec['dataset_policy'][self.kind]
@@ -330,7 +338,10 @@ RANDSUBAUGMENT_NM = {'MNIST': (3, 5), 'CIFAR10': (1, 15), 'CIFAR100': (1, 15), '
 
 RANDAUGMENT_FALLBACK, TABLE_FALLBACK = {1: 'MNIST', 3: 'CIFAR10'}, {1: 'SVHN', 3: 'CIFAR10'}  # by channels
 
-def setting_family(info:DatasetInfo, known, fallback:dict) -> str:
+def setting_family(info:DatasetInfo,
+                   known,  # the settings by dataset family (e.g. `RANDAUGMENT_NM`)
+                   fallback:dict,  # channels (1 or 3) -> the family whose setting to borrow
+                  ) -> str:
     "`info.family` where `known` has a setting for it, else `fallback`'s family for `info`'s channels (one, or colour)"
     return info.family if info.family in known else fallback[1 if info.channels == 1 else 3]
 
@@ -350,7 +361,9 @@ def policy_for(aug_model:str,  # NONE, RAND, AUTO, DADA, SHA or SEP (the origina
     raise ValueError(f"aug_model={aug_model!r} is unknown; use NONE, RAND, AUTO, DADA, SHA or SEP")
 
 # %% ../nbs/03_policies.ipynb #8f599358
-def random_crop(x:torch.Tensor, padding:int=4) -> torch.Tensor:
+def random_crop(x:torch.Tensor,  # images `(B, C, H, W)`
+                padding:int=4,  # zero pixels added on each side
+               ) -> torch.Tensor:
     "Zero-pad by `padding`, then crop back to the input's size at an independent random offset per image"
     B, C, H, W = x.shape
     p = F.pad(x, (padding,) * 4)
@@ -360,13 +373,20 @@ def random_crop(x:torch.Tensor, padding:int=4) -> torch.Tensor:
     cols = (ox + torch.arange(W, device=x.device).view(1, 1, -1)).expand(B, H, W)
     return p[torch.arange(B, device=x.device).view(B, 1, 1), :, rows, cols].permute(0, 3, 1, 2)
 
-def random_hflip(x:torch.Tensor, p:float=0.5) -> torch.Tensor:
+def random_hflip(x:torch.Tensor,  # images `(B, C, H, W)`
+                 p:float=0.5,  # the chance that an image is flipped
+                ) -> torch.Tensor:
     "Flip each image left-right with probability `p`"
     flip = torch.rand(len(x), device=x.device) < p
     return torch.where(flip.view(-1, 1, 1, 1), x.flip(-1), x)
 
 # %% ../nbs/03_policies.ipynb #3aeb6b1b
-def random_erasing(x:torch.Tensor, p:float=0.5, scale=(0.02, 0.33), ratio=(0.3, 3.3), tries:int=10) -> torch.Tensor:
+def random_erasing(x:torch.Tensor,  # images `(B, C, H, W)`
+                   p:float=0.5,  # the chance that an image gets a box
+                   scale=(0.02, 0.33),  # range of the box's area, as a share of the image's
+                   ratio=(0.3, 3.3),  # range of its aspect ratio h/w, drawn log-uniformly
+                   tries:int=10,  # boxes drawn per image; if none fits, the image is left as it is
+                  ) -> torch.Tensor:
     "torchvision's `RandomErasing` (value 0) drawn independently per image: the first of `tries` boxes that fits"
     B, C, H, W = x.shape
     dev = x.device
@@ -393,7 +413,9 @@ class Pipeline:
         return x
     def __repr__(self): return f"Pipeline({', '.join(getattr(s, '__name__', repr(s)) for s in self.steps)})"
 
-def normalizer(mean, std):
+def normalizer(mean,  # per-channel mean of the images scaled to [0, 1]
+               std,  # per-channel standard deviation, on the same scale
+              ):
     "`uint8` (or [0, 1] float) images to float, normalised per channel"
     def normalize(x):
         x = x.float() / 255 if x.dtype == torch.uint8 else x
@@ -417,7 +439,10 @@ def dataset_transforms(dataset:str|DatasetInfo,  # a dataset name of `autodo.dat
     return None, Pipeline(policy, random_crop if 'crop' in ops else None, flip, norm, random_erasing if 'erase' in ops else None)
 
 # %% ../nbs/03_policies.ipynb #3fd882b1
-def show_policies(x:torch.Tensor, policies:dict, ncols:int=8, title:str=''):
+def show_policies(x:torch.Tensor,  # `uint8` images `(B, C, H, W)`, at least `ncols` of them
+                  policies:dict,  # row name -> a policy (a callable on the batch)
+                  ncols:int=8,  # images shown per row
+                  title:str=''):
     "A grid: the batch `x` (first row), then one row per policy applied to it"
     import matplotlib.pyplot as plt
     rows = {'original': x, **{k: p(x) for k, p in policies.items()}}
@@ -432,7 +457,9 @@ def show_policies(x:torch.Tensor, policies:dict, ncols:int=8, title:str=''):
     return fig
 
 # %% ../nbs/03_policies.ipynb #6e91462c
-def sample_photos(n:int, size:int=32, seed:int=0) -> torch.Tensor:
+def sample_photos(n:int,  # images to make
+                  size:int=32,  # their side, in pixels
+                  seed:int=0) -> torch.Tensor:
     "`n` random square crops of scikit-learn's sample photographs, resized to `size`, `uint8` `(n, 3, size, size)`"
     from sklearn.datasets import load_sample_images
     g = torch.Generator().manual_seed(seed)
@@ -446,7 +473,11 @@ def sample_photos(n:int, size:int=32, seed:int=0) -> torch.Tensor:
     return torch.stack(out)
 
 # %% ../nbs/03_policies.ipynb #1f4da648
-def pil_apply(img:Image.Image, name:str, v:float, centre=None) -> Image.Image:
+def pil_apply(img:Image.Image,
+              name:str,  # an op's name, e.g. 'Rotate' or 'Cutout'
+              v:float,  # its value in the op's own unit: degrees, a share of the size, a factor, bits, a threshold
+              centre=None,  # Cutout's centre `(y, x)` in pixels (default: random)
+             ) -> Image.Image:
     "Op `name` with value `v` on one PIL image (the reference the batched ops match)"
     W, H = img.size
     affine = lambda *m: img.transform(img.size, Image.AFFINE, m)

@@ -84,7 +84,9 @@ def check_one_setting(df:pd.DataFrame):
                          f"scale) were made with different settings ({', '.join(differ)}): tabulate one setting at a time, "
                          "e.g. give each variant its own --tag, or its own results root")
 
-def summarize(df:pd.DataFrame, metric:str='test_error_best') -> pd.DataFrame:
+def summarize(df:pd.DataFrame,  # one row per run (`collect_results`)
+              metric:str='test_error_best',  # the column to summarise: a value of `PROTOCOLS`
+             ) -> pd.DataFrame:
     "Mean, standard deviation (NaN for one run) and run count of `metric` per cell (dataset, scale, IR, SR, NR, method, tag, ablations)"
     check_one_setting(df)
     g = df.groupby(CELL_KEYS)[metric]
@@ -112,7 +114,12 @@ def runs_label(n:int) -> str:
     "How many runs a table cell averages: `1 run`, `3 runs`"
     return f"{n} run" if n == 1 else f"{n} runs"
 
-def table_layout(summary:pd.DataFrame, dataset:str, *, with_paper:bool=True, fmt:str='.1f') -> pd.DataFrame:
+def table_layout(summary:pd.DataFrame,  # `summarize` output
+                 dataset:str,
+                 *,
+                 with_paper:bool=True,  # add the paper's numbers, and the difference from them, for the columns it has
+                 fmt:str='.1f',  # format of the numbers
+                ) -> pd.DataFrame:
     "The paper's layout of `summarize` output for `dataset`: methods x IR-NR columns (strings, best in bold)"
     s = summary[(summary.dataset == dataset) & ~summary.overfit & ~summary.oversplit]
     scales = s.scale.map(lambda c: f' ({c} scale)') if s.scale.nunique() > 1 else ''  # a root holding both scales: a row for each
@@ -139,7 +146,10 @@ def table_layout(summary:pd.DataFrame, dataset:str, *, with_paper:bool=True, fmt
     return pd.DataFrame(out, index=pd.Index([f'{m} ({runs_label(runs[m])})' for m in methods], name='method'))
 
 # %% ../nbs/11_results.ipynb #d70ff7d5
-def render_table(layout:pd.DataFrame, title:str, out_stem=None) -> dict:
+def render_table(layout:pd.DataFrame,  # a `table_layout`
+                 title:str,
+                 out_stem=None,  # path without suffix of the three files to write (None: write nothing)
+                ) -> dict:
     "Markdown and HTML of a `table_layout`, and a PNG image; written to `out_stem`.{md,html,png} when given"
     import matplotlib.pyplot as plt
     md = f'**{title}**\n\n' + layout.to_markdown() + '\n'

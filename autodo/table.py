@@ -34,7 +34,13 @@ NOTEBOOK_PARAMS = ('sr', 'device')  # settings the experiment notebook takes as 
 
 MAX_CELLS = 10_000
 
-def table_cells(dataset:str, methods:list, columns:list, runs:int, root:str, scale:str='cpu', **overrides) -> list[dict]:
+def table_cells(dataset:str,
+                methods:list,  # rows: keys of `METHODS`
+                columns:list,  # `(ir, nr)` pairs
+                runs:int,  # runs per method and column
+                root:str,  # the results root the cells write to
+                scale:str='cpu',  # preset: 'cpu' or 'paper'
+                **overrides) -> list[dict]:
     "Every (method, (ir, nr) column, run) cell: its papermill parameters and its `Config` (checked by `make_config`)"
     if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1: raise ValueError(f"runs={runs!r} (--runs) must be at least 1")
     if (n := len(methods) * len(columns) * runs) > MAX_CELLS:
@@ -54,7 +60,9 @@ def table_cells(dataset:str, methods:list, columns:list, runs:int, root:str, sca
     return cells
 
 # %% ../nbs/13_table.ipynb #5ac1b711
-def papermill_command(notebook:Path, cell:dict, **params) -> list[str]:
+def papermill_command(notebook:Path,  # the experiment notebook
+                      cell:dict,  # a cell of `table_cells`
+                      **params) -> list[str]:
     "The command that executes `notebook` for `cell` (with `params` too) into the executed notebook `RunStore` names (its folder made)"
     out = plain_path(RunStore(cell['cfg'].root).path(cell['cfg'], 'notebook'))  # papermill writes it, following links
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -70,7 +78,11 @@ def cell_label(cfg:Config) -> str: return f'{cfg.dataset}/run{cfg.run}/{cfg.name
 
 class TableRunner:
     "Runs cells with papermill on a pool of device slots; `stop()` ends every running cell"
-    def __init__(self, devices:list[str], threads:int=0, notebook:Path|None=None, log=print):
+    def __init__(self, devices:list[str],  # device slots, one cell at a time on each (e.g. ['cuda:0', 'cuda:1'] or ['cpu', 'cpu'])
+                 threads:int=0,  # torch CPU threads of each cell (0: torch's default)
+                 notebook:Path|None=None,  # the notebook to execute (default: `experiment_notebook()`)
+                 log=print,  # called with each progress line
+                ):
         self.slots, self.threads, self.log = queue.Queue(), threads, log
         for d in devices: self.slots.put(d)
         self.notebook, self.procs, self.lock, self.stopped = notebook or experiment_notebook(), set(), threading.Lock(), False
@@ -112,7 +124,10 @@ class Launcher:
     def running(self, cells:list) -> list:
         "The cells it runs already: a cell whose lock is held by one of its jobs is watched, not counted as running elsewhere"
         return []
-    def run(self, todo:list, store:RunStore, log=print) -> list:
+    def run(self, todo:list,  # unfinished cells of `table_cells`
+            store:RunStore,  # the results root they write to
+            log=print,  # called with each progress line
+           ) -> list:
         "Run the cells `todo` to the end; returns those that failed"
         raise NotImplementedError
 
@@ -131,7 +146,10 @@ class SlurmLauncher(Launcher):
     def running(self, cells):
         queue = slurm_queue()
         return [c for c in cells if slurm_job_name(c['cfg']) in queue]
-    def run(self, todo, store, log=print): return run_slurm(todo, store, self, log)
+    def run(self, todo,  # unfinished cells, as in `Launcher.run`
+            store,  # their `RunStore`
+            log=print):
+        return run_slurm(todo, store, self, log)
 
 def slurm_job_name(cfg:Config) -> str:
     "A cell's job name: `autodo-`, its results root (hashed), dataset, run and run name"
@@ -163,7 +181,11 @@ class CellJob:
         return submitit.helpers.DelayedSubmission(self, cmd)
 
 # %% ../nbs/13_table.ipynb #61294aae
-def submit_cells(cells:list, opts:SlurmLauncher, folder:Path, log=print) -> dict:
+def submit_cells(cells:list,  # cells of `table_cells`
+                 opts:SlurmLauncher,  # the jobs' options
+                 folder:Path,  # submitit's folder for the jobs' scripts and logs
+                 log=print,  # called with each progress line
+                ) -> dict:
     "Submit one Slurm job per cell; returns job name -> job id"
     import submitit
     ex, notebook = submitit.SlurmExecutor(folder=folder), experiment_notebook()
@@ -183,7 +205,10 @@ def submit_cells(cells:list, opts:SlurmLauncher, folder:Path, log=print) -> dict
     return ids
 
 # %% ../nbs/13_table.ipynb #38d9744c
-def cell_states(cells:list, store:RunStore, queue:dict) -> dict:
+def cell_states(cells:list,  # cells of `table_cells`
+                store:RunStore,  # where the finished ones have results
+                queue:dict,  # job name -> `(job id, state)` of the queued jobs (`slurm_queue`)
+               ) -> dict:
     "Each cell's job name -> 'done', 'running', 'pending' (queued) or 'failed' (left the queue unfinished)"
     def state(c):
         job = queue.get(slurm_job_name(c['cfg']))
@@ -191,7 +216,11 @@ def cell_states(cells:list, store:RunStore, queue:dict) -> dict:
         return 'done' if store.finished(c['cfg']) else 'failed'
     return {slurm_job_name(c['cfg']): state(c) for c in cells}
 
-def run_slurm(todo:list, store:RunStore, opts:SlurmLauncher, log=print) -> list:
+def run_slurm(todo:list,  # unfinished cells of `table_cells`
+              store:RunStore,  # the results root they write to
+              opts:SlurmLauncher,  # the jobs' options, folder and polling period
+              log=print,  # called with each progress line
+             ) -> list:
     "Submit the cells that Slurm does not hold yet, watch all of them to the end; returns the failed ones"
     from submitit.core.utils import JobPaths
     cfg0 = todo[0]['cfg']
@@ -220,7 +249,10 @@ def run_slurm(todo:list, store:RunStore, opts:SlurmLauncher, log=print) -> list:
         raise
 
 # %% ../nbs/13_table.ipynb #d9e6c13e
-def run_local(todo:list, workers:int|None, log=print) -> list:
+def run_local(todo:list,  # unfinished cells of `table_cells`
+              workers:int|None,  # cells at once (default: one per GPU, else 2); with GPUs, at most one per GPU
+              log=print,  # called with each progress line
+             ) -> list:
     "Run cells here, one per GPU or `workers` CPU processes at a time (threads: `$OMP_NUM_THREADS`, else the cores shared); the failed ones"
     import torch
     gpus = [f'cuda:{i}' for i in range(torch.cuda.device_count())]
@@ -247,11 +279,16 @@ def run_local(todo:list, workers:int|None, log=print) -> list:
 class LocalLauncher(Launcher):
     "Cells on this machine: one per GPU, else `workers` CPU processes sharing the cores"
     workers:int|None = setting(None, low=1)  # cells at once (default: one per GPU, else 2)
-    def run(self, todo, store, log=print): return run_local(todo, self.workers, log)
+    def run(self, todo,  # unfinished cells, as in `Launcher.run`
+            store,  # their `RunStore`
+            log=print):
+        return run_local(todo, self.workers, log)
 
 LAUNCHERS = {'local': LocalLauncher, 'slurm': SlurmLauncher}
 
-def check_rows_and_columns(methods:list, columns:list):
+def check_rows_and_columns(methods:list,  # the table's rows: method names
+                           columns:list,  # its `(ir, nr)` columns
+                          ):
     "A `TableError` for a table without rows or columns, or one that lists a method or column twice (its cells would clash)"
     for name, flag, xs in [('methods', '--methods', methods), ('columns', '--columns', columns)]:
         if not xs: raise TableError(f"{name}=[] ({flag}) names no cell; give at least one, or leave it out for the default")
@@ -260,7 +297,9 @@ def check_rows_and_columns(methods:list, columns:list):
     same = next(((a, b) for i, a in enumerate(methods) for b in methods[:i] if method_switches(a) == method_switches(b)), None)
     if same: raise TableError(f"methods (--methods) {same[1]} and {same[0]} are the same method ({method_switches(same[0])}); give it once")
 
-def make_launcher(launcher:str|Launcher, workers:int|None=None) -> Launcher:
+def make_launcher(launcher:str|Launcher,  # a key of `LAUNCHERS` (e.g. local, slurm), or a launcher
+                  workers:int|None=None,  # cells at once, for the local launcher only
+                 ) -> Launcher:
     "The launcher `launcher` names (a key of `LAUNCHERS`, with its default options), or `launcher`; `workers`: the local one's"
     if isinstance(launcher, str):
         if launcher not in LAUNCHERS: raise ValueError(f"launcher={launcher!r} (--launcher) is unknown; use one of {', '.join(LAUNCHERS)}")
