@@ -8,7 +8,7 @@ import argparse, json
 from dataclasses import dataclass
 from pathlib import Path
 
-from .core import CommandParser, RunStore, add_options, command_errors, default_root, given, options, project_root, setting
+from .core import CommandParser, add_options, command_errors, default_root, given, options, project_root, setting
 from .config import AUGMENTS, CLEAN_SETTINGS, CPU, HYPER_OPTS, LOSSES, METHODS, PAPER, PROTOCOLS, Config, ConfigError
 from .config import MethodNames, make_config, method_for, method_switches
 
@@ -23,9 +23,9 @@ PRESET_FIELDS = sorted(set(CPU).union(*PAPER.values()))  # settings whose defaul
 @dataclass
 class OriginalSwitches:
     "The original implementation's flags for a method's switches and for the device"
-    aug_model:str|None = setting(None, choices=AUGMENTS)  # augmentation; SHA (shared learned), SEP (per-point learned) (default: NONE)
-    los_model:str|None = setting(None, choices=LOSSES)  # loss hyperparameters: WGHT (weights), SOFT (soft labels), BOTH (default: NONE)
-    hyper_opt:str|None = setting(None, choices=HYPER_OPTS)  # bilevel optimisation: NONE or HES (implicit hypergradient) (default: NONE)
+    aug_model:str|None = setting(None, choices=AUGMENTS, describe=True)  # augmentation (default: NONE)
+    los_model:str|None = setting(None, choices=LOSSES, describe=True)  # per-point loss hyperparameters AutoDO learns (default: NONE)
+    hyper_opt:str|None = setting(None, choices=HYPER_OPTS, describe=True)  # bilevel optimisation (default: NONE)
     gpu:int|None = setting(None, low=0)  # CUDA device number to use (default: the first, when CUDA is available)
     no_cuda:bool = setting(False, action='store_true')  # train on the CPU even when CUDA is available
 
@@ -67,7 +67,7 @@ def train_cli(argv:list[str]|None=None):
     from autodo.results import result_columns
     res = run.results
     print(json.dumps(dict(dataset=cfg.dataset, method=cfg.method, ir=cfg.ir, nr=cfg.nr, run=cfg.run, scale=cfg.scale,
-                          results=str(RunStore(cfg.root).path(cfg, 'results')),
+                          results=str(run.paths['results']),
                           **{k: res[k] for k in result_columns() if k in res}), indent=1))
 
 # %% ../nbs/14_cli.ipynb #6a910b11

@@ -13,13 +13,12 @@ from .core import SettingError, check_fields, check_name, default_root, field_de
 from .hypergrad import SOLVERS
 
 # %% auto #0
-__all__ = ['AUGMENTS', 'LEARNED_AUGMENTS', 'POLICY_TABLES', 'LOSSES', 'TABLES', 'FREEZE_PATTERN', 'HYPER_OPTS', 'CLEANS',
-           'CRITERIA', 'PAPER_METHODS', 'SIMPLE_LOSS_METHODS', 'METHODS', 'APPLIES', 'PAPER', 'CPU', 'SOFT_LOSSES',
-           'HYPER_MODES', 'SCALES', 'CELL_KEYS', 'TABLE_SETS', 'PROTOCOLS', 'CLEAN_SETTINGS', 'MAX_EPOCHS',
-           'MAX_HYPER_ITERS', 'MAX_UPSAMPLE', 'ConfigError', 'Method', 'check_switches', 'method_switches',
-           'method_for', 'MethodNames', 'run_number', 'Config', 'fields_where', 'run_policy', 'symmetric_soft_loss',
-           'setting_rows', 'applies_to', 'check_settings', 'check_bounds', 'validation_points', 'check_sizes',
-           'make_config']
+__all__ = ['AUGMENTS', 'LEARNED_AUGMENTS', 'POLICY_TABLES', 'LOSSES', 'TABLES', 'HYPER_OPTS', 'CLEANS', 'CRITERIA',
+           'PAPER_METHODS', 'SIMPLE_LOSS_METHODS', 'METHODS', 'APPLIES', 'PAPER', 'CPU', 'SOFT_LOSSES', 'HYPER_MODES',
+           'SCALES', 'CELL_KEYS', 'TABLE_SETS', 'PROTOCOLS', 'CLEAN_SETTINGS', 'MAX_EPOCHS', 'MAX_HYPER_ITERS',
+           'MAX_UPSAMPLE', 'ConfigError', 'Method', 'check_switches', 'method_switches', 'method_for', 'MethodNames',
+           'run_number', 'Config', 'fields_where', 'run_policy', 'symmetric_soft_loss', 'setting_rows', 'applies_to',
+           'check_settings', 'check_bounds', 'validation_points', 'check_sizes', 'make_config']
 
 # %% ../nbs/06_config.ipynb #045e1239
 AUGMENTS = {'NONE': 'none', 'RAND': 'RandAugment', 'AUTO': "Fast AutoAugment's published policy", 'DADA': "DADA's published policy",
@@ -30,7 +29,6 @@ POLICY_TABLES = ('AUTO', 'DADA')  # the augmentations read from published policy
 LOSSES = {'NONE': (), 'WGHT': ('weights',), 'SOFT': ('soft',), 'BOTH': ('weights', 'soft')}
 # the per-point tables AutoDO learns: the augmentation's, then the terms `LOSSES` names
 TABLES = ('augment', *dict.fromkeys(t for terms in LOSSES.values() for t in terms))
-FREEZE_PATTERN = '({0})(,({0}))*|'.format('|'.join(TABLES))  # `Config.freeze`: tables kept at their start
 HYPER_OPTS = {'NONE': 'no hyper-steps', 'HES': "implicit hypergradient, the paper's"}
 CLEANS = {'NONE': 'train on every given label',
           'CL': 'first remove the train labels that confident learning flags (`autodo.cleaning`), then train'}
@@ -230,9 +228,8 @@ class Config:
     amp:bool = setting(True, runtime=True)  # bfloat16 autocast for training and evaluation on CUDA
     workers:int = setting(0, low=0, runtime=True, table=False)  # data-loader workers for file-backed datasets such as ImageNet
     progress:bool = setting(True, runtime=True, table=False)  # progress bars
-    # ablation: learned tables kept at their start (augment, weights, soft; e.g. augment,soft)
-    freeze:str = setting('', cell=True, applies='learns', pattern=FREEZE_PATTERN,
-                         form=f"table names ({', '.join(TABLES)}) separated by commas")
+    # ablation: learned tables kept at their start, by name, separated by commas (e.g. augment,soft)
+    freeze:str = setting('', cell=True, applies='learns', describe=TABLES)
     tag:str = setting('', cell=True)  # suffix of the output names, to keep variants apart (e.g. e10 with --hyper-start 10)
 
     @property
@@ -330,8 +327,8 @@ def check_settings(cfg:Config):
         raise ConfigError(f"method={cfg.method!r} cleans with confident learning, which needs cleanlab: pip install 'autodo[labels]' "
                           "(or pip install cleanlab)")
     if cfg.freeze and (unknown := [t for t in cfg.freeze.split(',') if t not in cfg.switches.tables]):
-        raise _bad('freeze', cfg.freeze, f"names {', '.join(unknown)}, which {cfg.method} does not learn; it learns "
-                   f"{', '.join(cfg.switches.tables) or 'nothing'}")
+        raise _bad('freeze', cfg.freeze, f"names {', '.join(t or repr(t) for t in unknown)}, which {cfg.method} does not learn; "
+                   f"it learns {', '.join(cfg.switches.tables) or 'nothing'} (table names separated by commas)")
     if cfg.hyper_every > 1 and cfg.hyper_mode == 'fused':
         raise _bad('hyper_every', cfg.hyper_every, "parts the separate mode's hyper pass, but hyper_mode='fused' (--hyper-mode) "
                    "takes a hyper-step in every training step; give one of the two")

@@ -108,7 +108,7 @@ def default_root() -> str:
 def setting(default=None,  # the default value (a dict or list is copied for each instance)
             *flags:str,  # command-line flags, the first one named in messages (default: `--field-name`)
             runtime:bool=False,  # how a run runs, not what it is: may change when it resumes or moves (see `identity`)
-            **meta):  # anything else its users read: `low`, `positive`, `choices`, `parse`, `cell`, `table`, `cli`...
+            **meta):  # anything else its users read: `low`, `positive`, `choices`, `describe`, `parse`, `cell`, `table`, `cli`...
     "A dataclass field that carries what the package needs to know about it in its metadata"
     kw = dict(default_factory=lambda: type(default)(default)) if isinstance(default, (dict, list)) else dict(default=default)
     return dataclasses.field(**kw, metadata=dict(meta, flags=flags, runtime=runtime))
@@ -421,6 +421,10 @@ def _flag_parser(parse):
     parse_flag.__name__ = getattr(parse, '__name__', 'value')
     return parse_flag
 
+def _described(v) -> str:
+    "A registry entry as a flag's help names it: its description, or the names it switches on"
+    return v if isinstance(v, str) else ' and '.join(v) or 'nothing'
+
 def add_options(p,  # an `argparse` parser or argument group
                 cls,  # a dataclass whose fields become flags
                 skip=(),  # fields left out
@@ -439,6 +443,8 @@ def add_options(p,  # an `argparse` parser or argument group
                      choices=list(choices()) if callable(choices) else choices,
                      metavar=m.get('metavar', 'KEY=VALUE' if base == 'dict' else None)))
         doc = (docs[f.name] or f.name.replace('_', ' ')).replace('%', '%%')
+        if isinstance(d := m.get('describe'), (tuple, list)): doc += ': ' + ', '.join(d)  # the names it takes
+        elif d: doc += ': ' + '; '.join(f"{k} {_described(v)}" for k, v in choices.items())  # a registry's entries
         if f.name in preset: doc += " (default: the preset's)"
         elif 'default' not in doc: doc += f' (default: {defaults.get(f.name, _default(f))})'
         p.add_argument(*flags_of(f), dest=f.name, help=doc, default=defaults.get(f.name), **kind)

@@ -281,11 +281,11 @@ class SoftLabels(LossTerm):
 
 # %% ../nbs/07_hypermodels.ipynb #d46aa0ad
 class LossModel(nn.Module):
-    "The train loss (`criterion`) under per-point weights (WGHT), soft labels (SOFT), both (BOTH) or none (NONE): the terms `LOSSES[mode]`"
+    "The train loss (`criterion`) under the per-point loss hyperparameters (`LOSS_TERMS`) that `LOSSES[mode]` names"
     def __init__(self,
                  n:int,  # training points
                  num_classes:int,
-                 mode:str='NONE',  # a key of `autodo.config.LOSSES`: NONE, WGHT, SOFT or BOTH
+                 mode:str='NONE',  # a key of `autodo.config.LOSSES`
                  targets:torch.Tensor|None=None,  # `(n,)` train labels, to start the soft labels from (SOFT, BOTH)
                  symmetric:bool=False,  # symmetric KL (the paper uses it when IR != 1 or NR != 0)
                  eps:float=0.05,  # label smoothing of the soft labels' start

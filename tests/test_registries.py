@@ -48,7 +48,7 @@ class Temperatures(hypermodels.LossTerm):
     def stats(cls, df, num_classes): return dict(temperature_mean=float(df.temperature.mean())) if 'temperature' in df else {}
 
 def test_a_new_loss_hyperparameter_is_three_entries(monkeypatch, tmp_path):
-    "The term above (registered), a `--los-model` that switches it on, and a table row: then it trains, learns and is saved"
+    "The term above (registered), a `--los-model` that switches it on, and a table row: then it trains, learns, is saved and freezes"
     monkeypatch.setitem(config.LOSSES, 'TEMP', ('temperature',))
     monkeypatch.setitem(config.METHODS, 'autodo_at', config.Method('SEP', 'TEMP', 'HES'))
     assert 'TEMP' in cli.train_parser().format_help() and 'autodo_at' in cli.train_parser().format_help()
@@ -61,13 +61,17 @@ def test_a_new_loss_hyperparameter_is_three_entries(monkeypatch, tmp_path):
     from autodo.results import collect_results, diagnostics_layout
     assert 'temperature_mean' in collect_results(tmp_path) and run.results['temperature_mean'] > 0
     assert 'temperature_mean' in diagnostics_layout(collect_results(tmp_path), 'Digits', 10, 0.1).columns
+    frozen = train('Digits', 'autodo_at', ir=10, nr=0.1, epochs=3, hyper_start=0, root=str(tmp_path), progress=False, freeze='temperature')
+    temperature = lambda run: run.ado.loss_model.terms['temperature'].params.table
+    assert torch.equal(temperature(frozen), temperature(fresh)), 'the new table is frozen by its name'
+    assert not torch.equal(frozen.ado.aug_model.params.table, fresh.ado.aug_model.params.table), 'the augmentation still learns'
 
 class BrightnessJitter(hypermodels.LearnedAugment):
     "A learned augmentation that is no affine warp: each point's images scaled by 1 + s * noise, s the sigmoid of its logit"
     def __init__(self, n, upsample=1):
         super().__init__()
         self.params = hypermodels.PerPoint(torch.full((1,), -1.), n)
-    def forward(self, x, lam): return x * (1 + torch.sigmoid(lam[:, :1, None, None]) * torch.randn(len(x), 1, 1, 1))
+    def forward(self, x, lam): return x * (1 + torch.sigmoid(lam[:, :1, None, None]) * torch.randn(len(x), 1, 1, 1, device=x.device))
 
 def test_a_new_augmentation_model_is_four_entries_in_two_modules(monkeypatch, tmp_path):
     "The model above: what builds it, its `--aug-model` switch (AUGMENTS, LEARNED_AUGMENTS), a table row; it learns, frames, freezes"

@@ -28,9 +28,9 @@ def test_every_method_runs_and_writes_its_outputs(tmp_path, method):
     assert len(res['per_class_test_acc']) == 10 and 0 <= res['minority_test_acc'] <= 1
     learns = METHODS[method].learns
     assert ('hyper_train_grad_sq' in lines[1]) == learns and 'hyper_train_grad_sq' not in lines[0]
-    assert ('weight_auroc_noisy' in res) == ('weight_auroc_noisy_within_label' in lines[1]) == (METHODS[method][1] in ('WGHT', 'BOTH'))
-    assert ('soft_clean_gain_share' in res) == ('soft_label_clean_share' in res) == (METHODS[method][1] in ('SOFT', 'BOTH'))
-    assert ('aug_prob_per_class' in res) == (METHODS[method][0] in ('SHA', 'SEP'))
+    assert ('weight_auroc_noisy' in res) == ('weight_auroc_noisy_within_label' in lines[1]) == ('weights' in METHODS[method].tables)
+    assert ('soft_clean_gain_share' in res) == ('soft_label_clean_share' in res) == ('soft' in METHODS[method].tables)
+    assert ('aug_prob_per_class' in res) == ('augment' in METHODS[method].tables)
     assert ('hyper_movement_budget' in res) == learns
     assert ('cleaned_out' in res) == cleans and (run / 'oos_probs_cnn_2x2_ir_10_sr_1.0_nr_0.1.pt').exists() == cleans
     if cleans: assert 0 < res['cleaned_out'] and res['n_train'] + res['cleaned_out'] == 603 and res['cleaning_time_s'] > 0
